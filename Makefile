@@ -1,0 +1,38 @@
+# Two commands matter: `make demo` and `make test`. Both bootstrap .venv from the lock file.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+
+.PHONY: bootstrap demo test lint typecheck pytest lock bench clean
+
+bootstrap: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
+	touch $@
+
+demo: bootstrap
+	$(BIN)/numerai-autopilot demo
+
+lint: bootstrap
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: bootstrap
+	$(BIN)/mypy
+
+pytest: bootstrap
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+# Re-resolve the pinned versions after changing dependencies in pyproject.toml.
+lock: bootstrap
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
