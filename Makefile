@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-UV_VERSION := 0.13.8
+UV_VERSION := 0.13.9
 
 .PHONY: bootstrap demo test lint typecheck pytest lock bench clean
 
