@@ -71,7 +71,7 @@ class Settings(BaseModel):
     models_dir: Path = Path("models")
     data_dir: Path = Path("data")
     state_dir: Path | None = None
-    api_url: str = DEFAULT_API_URL
+    api_url: str = Field(default=DEFAULT_API_URL, validate_default=True)
     workers: int = Field(default_factory=lambda: max(1, len(os.sched_getaffinity(0))), ge=1)
     model_timeout: float = Field(default=900.0, gt=0)
     model_memory_mb: int | None = Field(default=None, gt=0)

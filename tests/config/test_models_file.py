@@ -1,0 +1,126 @@
+from pathlib import Path
+
+import pytest
+
+from numerai_autopilot.config import load_models_file
+from numerai_autopilot.errors import ConfigError
+from numerai_autopilot.tournaments import Tournament
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "models.toml").write_text(text)
+    return tmp_path
+
+
+def test_full_example_parses_with_defaults_applied(tmp_path: Path) -> None:
+    d = write(tmp_path, """
+[defaults]
+data_version = "v5.2"
+features = "medium"
+
+[[model]]
+name = "anas"
+artifact = "anas/model.txt"
+format = "lightgbm"
+sha256 = "9F2C000000000000000000000000000000000000000000000000000000000000"
+
+[[model]]
+name = "netta"
+tournament = "signals"
+artifact = "netta/predict.pkl"
+features = "feats/list.json"
+rank = true
+
+[[model]]
+name = "corvus"
+blend = { anas = 0.7, sub = 0.3 }
+
+[[model]]
+name = "sub"
+artifact = "sub.joblib"
+enabled = false
+
+[[model]]
+name = "ep"
+entrypoint = "mymod:predict"
+""")
+    cfg = load_models_file(d)
+    m = cfg.by_name()
+    assert m["anas"].tournament is Tournament.CLASSIC
+    assert m["anas"].artifact == (d / "anas/model.txt").resolve()
+    assert m["anas"].features == "medium"
+    assert m["anas"].data_version == "v5.2"
+    assert m["anas"].sha256 == "9f2c" + "0" * 60
+    assert m["netta"].tournament is Tournament.SIGNALS
+    assert m["netta"].features == str((d / "feats/list.json").resolve())
+    assert m["netta"].rank is True
+    assert m["corvus"].format == "blend"
+    assert m["ep"].format == "entrypoint"
+    assert [s.name for s in cfg.enabled()] == ["anas", "netta", "corvus", "ep"]
+
+
+def test_missing_models_dir_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="NUMERAI_MODELS_DIR"):
+        load_models_file(tmp_path / "nope")
+
+
+def test_missing_models_file_says_how_to_create_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"models\.toml.*\[\[model\]\]"):
+        load_models_file(tmp_path)
+
+
+def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
+    d = write(tmp_path, "[[model]\nname=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_models_file(d)
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        ('[[model]]\nname = "a"\nartifact = "a.txt"\nfromat = "x"\n',
+         ["model #1 ('a')", "fromat", "unknown field"]),
+        ('[[model]]\nname = "a"\nartifact = "a.txt"\nformat = "h5"\n',
+         ["model #1 ('a')", "format", "unknown format"]),
+        ('[[model]]\nname = "a"\n', ["model #1 ('a')", "artifact: missing"]),
+        ('[[model]]\nname = "a"\ntournament = "forex"\nartifact = "a"\n',
+         ["tournament", "classic, signals or crypto"]),
+        ('[[model]]\nname = "a"\nartifact = "a"\n[[model]]\nname = "a"\nartifact = "b"\n',
+         ["model #2 ('a')", "duplicate"]),
+        ('[[model]]\nname = "a"\nartifact = "a"\nsha256 = "abc"\n', ["sha256", "64 hexadecimal"]),
+        ('[[model]]\nname = "b"\nblend = { zz = 1.0 }\n', ["blend", "no entry named 'zz'"]),
+        ('[[model]]\nname = "b"\nblend = { a = -1.0 }\n[[model]]\nname="a"\nartifact="a"\n',
+         ["blend", "positive"]),
+        ('[[model]]\nname = "a"\nartifact = "../outside.pkl"\n', ["outside the models dir"]),
+        ('[[model]]\nname = "a"\nentrypoint = "not a spec"\n', ["module:function"]),
+        ('[defaults]\nrank = "yes please"\n[[model]]\nname="a"\nartifact="a"\n', ["[defaults]", "rank"]),
+        ('[[model]]\nartifact = "a"\n', ["model #1", "name"]),
+    ],
+)
+def test_each_mistake_names_file_entry_and_field(
+    tmp_path: Path, body: str, needles: list[str]
+) -> None:
+    d = write(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_models_file(d)
+    text = str(err.value)
+    assert str(d / "models.toml") in text
+    for n in needles:
+        assert n in text, text
+
+
+def test_blend_across_tournaments_is_refused(tmp_path: Path) -> None:
+    d = write(tmp_path, """
+[[model]]
+name = "c"
+artifact = "c.txt"
+[[model]]
+name = "s"
+tournament = "signals"
+artifact = "s.pkl"
+[[model]]
+name = "b"
+blend = { c = 1, s = 1 }
+""")
+    with pytest.raises(ConfigError, match="another tournament"):
+        load_models_file(d)
