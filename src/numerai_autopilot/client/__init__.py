@@ -1,0 +1,17 @@
+"""The Numerai API client: GraphQL, uploads, error mapping and retries, on httpx.
+
+Our own rather than numerapi, whose GraphQL POST has no timeout, swallows transport errors,
+retries mutations into duplicates and never checks the upload PUT (numerai-facts.md).
+
+- :class:`NumeraiClient` -- the calls a submission tool needs
+- :class:`RoundInfo`, :class:`AccountModel`, :class:`SubmissionInfo` -- what they return
+- :class:`RetryPolicy` -- the bounds (attempts, deadline, backoff) every call retries within
+
+Errors are those of :mod:`numerai_autopilot.errors` (``NumeraiError`` and its branches).
+"""
+
+from ._client import NumeraiClient
+from ._retry import RetryPolicy
+from ._types import AccountModel, RoundInfo, SubmissionInfo
+
+__all__ = ["AccountModel", "NumeraiClient", "RetryPolicy", "RoundInfo", "SubmissionInfo"]

@@ -1,0 +1,303 @@
+"""NumeraiClient: the Numerai tournament API, typed, bounded in time, never a duplicate create."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from ..clock import Clock, SystemClock
+from ..errors import ApiError, ConfigError, NotFoundError, RoundClosedError, TransientError
+from ..tournaments import Tournament
+from . import _queries as q
+from ._graphql import GraphQL, require, shape_error
+from ._parse import parse_round, parse_submission, parse_tournament
+from ._retry import RetryPolicy
+from ._types import AccountModel, RoundInfo, SubmissionInfo
+from ._upload import Uploader
+
+log = logging.getLogger(__name__)
+_KEY_CHARS = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no whitespace: a header value
+
+
+class NumeraiClient:
+    """Numerai's GraphQL API (or the sandbox's) over one pooled :class:`httpx.Client`.
+
+    Every call has a connect/read/write/pool ``timeout``. Queries and idempotent mutations retry
+    :class:`TransientError` up to ``retry_attempts`` tries within ``retry_deadline`` seconds;
+    the submission create is retried only after checking that it did not already go through.
+    TLS is verified unless ``verify=False``. ``clock`` is a seam: a fake clock makes retry
+    waits instant in tests.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        public_id: str | None = None,
+        secret_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry_attempts: int = 4,
+        retry_deadline: float = 120.0,
+        transport: httpx.BaseTransport | None = None,
+        verify: bool = True,
+        clock: Clock | None = None,
+        retry_wait_initial: float = 0.5,
+        retry_wait_max: float = 15.0,
+    ) -> None:
+        if (public_id is None) != (secret_key is None) or public_id == "" or secret_key == "":
+            raise ConfigError(
+                "the Numerai API key needs both halves: set NUMERAI_PUBLIC_ID and "
+                "NUMERAI_SECRET_KEY (or neither, for public calls only)"
+            )
+        token = None
+        if public_id is not None and secret_key is not None:
+            for name, value in (
+                ("NUMERAI_PUBLIC_ID", public_id),
+                ("NUMERAI_SECRET_KEY", secret_key),
+            ):
+                if not _KEY_CHARS.match(value):
+                    # Never echo the value: it is a secret.
+                    raise ConfigError(
+                        f"{name} contains spaces or control characters: copy it again"
+                    )
+            token = f"Token {public_id}${secret_key}"
+        if timeout <= 0 or retry_attempts < 1 or retry_deadline < 0:
+            raise ConfigError("timeout must be > 0, retry_attempts >= 1, retry_deadline >= 0")
+        self._url = api_url
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            verify=verify,
+            transport=transport,
+            follow_redirects=True,
+            headers={"User-Agent": f"numerai-autopilot/{__version__}"},
+        )
+        self._gql = GraphQL(
+            self._http, api_url, token, [public_id or "", secret_key or ""], timeout
+        )
+        self._retry = RetryPolicy(
+            attempts=retry_attempts,
+            deadline=retry_deadline,
+            wait_initial=retry_wait_initial,
+            wait_max=retry_wait_max,
+            clock=clock or SystemClock(),
+        )
+        self._uploader = Uploader(self._http, self._gql, self._retry)
+
+    def __repr__(self) -> str:
+        return f"NumeraiClient({self._url!r})"
+
+    @property
+    def http(self) -> httpx.Client:
+        """The shared connection pool (timeouts and TLS settings included), for downloads."""
+        return self._http
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry bounds every call uses (downloads reuse them)."""
+        return self._retry
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> NumeraiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _query(
+        self, op: str, query: str, variables: dict[str, Any] | None = None, *, auth: bool = False
+    ) -> dict[str, Any]:
+        return self._retry.call(op, lambda: self._gql.execute(op, query, variables, auth=auth))
+
+    # --- rounds --------------------------------------------------------------------------------
+    def current_round(self, tournament: Tournament) -> RoundInfo | None:
+        """The tournament's current round, or None when the API says no round is open.
+
+        Between rounds Numerai has answered in three ways (numerai-facts.md): the error "Current
+        round not open for submissions" and ``[null]`` (both give None), or the last round, already
+        closed (returned as is: check :meth:`RoundInfo.is_open`)."""
+        op = "rounds"
+        try:
+            data = self._query(op, q.CURRENT_ROUND, {"tournament": int(tournament)})
+        except RoundClosedError as exc:
+            log.info("no %s round open: %s", tournament.label, exc)
+            return None
+        rounds = require(op, data, "rounds")
+        if rounds is None or rounds == []:
+            return None
+        if not isinstance(rounds, list):
+            raise shape_error(op, "rounds is not a list")
+        if rounds[0] is None:
+            return None
+        return parse_round(op, tournament, rounds[0])
+
+    # --- account -------------------------------------------------------------------------------
+    def _account_models_raw(
+        self, op: str, query: str, variables: dict[str, Any] | None
+    ) -> list[Any]:
+        data = self._query(op, query, variables, auth=True)
+        account = require(op, data, "account")
+        if not isinstance(account, dict):
+            raise TransientError(f"{op}: answer has no account")
+        models = require(op, account, "models")
+        if not isinstance(models, list):
+            raise shape_error(op, "account.models is not a list")
+        return [m for m in models if isinstance(m, dict)]
+
+    def account_models(self) -> list[AccountModel]:
+        """Every model of the account, all tournaments, in one request. Models of tournaments
+        this tool does not know are skipped (logged)."""
+        op = "account.models"
+        out: list[AccountModel] = []
+        for m in self._account_models_raw(op, q.ACCOUNT_MODELS, None):
+            t = parse_tournament(m.get("tournament"))
+            if t is None or not m.get("id") or not m.get("name"):
+                log.info("skipping model %r of tournament %r", m.get("name"), m.get("tournament"))
+                continue
+            out.append(AccountModel(id=str(m["id"]), name=str(m["name"]), tournament=t))
+        return out
+
+    def latest_submissions(self, latest_n_rounds: int = 1) -> dict[str, list[SubmissionInfo]]:
+        """model id -> its submissions of the latest ``latest_n_rounds`` rounds, every model of the
+        account in ONE request (``latestSubmissions``). A server that does not know the field
+        raises ApiError: fall back to :meth:`model_submissions`."""
+        op = "account.models.latestSubmissions"
+        out: dict[str, list[SubmissionInfo]] = {}
+        models = self._account_models_raw(
+            op, q.LATEST_SUBMISSIONS, {"latestNRounds": latest_n_rounds}
+        )
+        for m in models:
+            model_id = m.get("id")
+            if not model_id:
+                continue
+            subs = m.get("latestSubmissions") or []
+            if not isinstance(subs, list):
+                raise shape_error(op, "latestSubmissions is not a list")
+            out[str(model_id)] = [
+                parse_submission(
+                    op, str(model_id), s, round_key="roundNumber", time_key="timestamp"
+                )
+                for s in subs
+                if isinstance(s, dict)
+            ]
+        return out
+
+    def _all_model_submissions(self, model_id: str) -> list[dict[str, Any]]:
+        op = "model.submissions"
+        data = self._gql.execute(op, q.MODEL_SUBMISSIONS, {"modelId": model_id}, auth=True)
+        model = require(op, data, "model")
+        if model is None:
+            raise NotFoundError(f"{op}: no model with id {model_id} in this account")
+        if not isinstance(model, dict):
+            raise shape_error(op, "model is not an object")
+        subs = model.get("submissions") or []
+        if not isinstance(subs, list):
+            raise shape_error(op, "submissions is not a list")
+        return [s for s in subs if isinstance(s, dict)]
+
+    def model_submissions(self, model_id: str, tournament: Tournament) -> list[SubmissionInfo]:
+        """The selected submissions of one model in ``tournament`` (the per-model fallback of
+        :meth:`latest_submissions`; ``status`` is None, ``timestamp`` is the insert time)."""
+        op = "model.submissions"
+        subs = self._retry.call(op, lambda: self._all_model_submissions(model_id))
+        out = []
+        for s in subs:
+            raw_round = s.get("round")
+            rnd: dict[str, Any] = raw_round if isinstance(raw_round, dict) else {}
+            if s.get("selected") is False:
+                continue  # numerapi's rule: only selected submissions count
+            if (
+                rnd.get("tournament") is not None
+                and parse_tournament(rnd["tournament"]) != tournament
+            ):
+                continue
+            flat = {**s, "roundNumber": rnd.get("number")}
+            out.append(
+                parse_submission(op, model_id, flat, round_key="roundNumber", time_key="insertedAt")
+            )
+        return out
+
+    # --- datasets ------------------------------------------------------------------------------
+    def list_datasets(self, tournament: Tournament, round_number: int | None = None) -> list[str]:
+        """Dataset names of the round (current when None), e.g. ``v5.2/live.parquet``."""
+        op = "listDatasets"
+        data = self._query(
+            op, q.LIST_DATASETS, {"round": round_number, "tournament": int(tournament)}
+        )
+        names = require(op, data, "listDatasets")
+        if names is None:
+            return []
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise shape_error(op, "listDatasets is not a list of names")
+        return list(names)
+
+    def dataset_url(
+        self, filename: str, tournament: Tournament, round_number: int | None = None
+    ) -> str:
+        """A short-lived download URL for ``filename`` of the round (current when None)."""
+        op = "dataset"
+        variables = {"filename": filename, "round": round_number, "tournament": int(tournament)}
+        data = self._query(op, q.DATASET_URL, variables)
+        url = require(op, data, "dataset")
+        if url is None or url == "":
+            raise NotFoundError(
+                f"dataset {filename!r} is not available for {tournament.label} round "
+                f"{round_number if round_number is not None else '(current)'}"
+            )
+        if not isinstance(url, str):
+            raise shape_error(op, "dataset is not a URL")
+        return url
+
+    # --- submissions ---------------------------------------------------------------------------
+    def upload_submission(
+        self,
+        *,
+        model_id: str,
+        tournament: Tournament,
+        round_number: int,
+        data: bytes,
+        filename: str,
+        trigger_id: str | None = None,
+    ) -> str:
+        """Upload ``data`` (CSV or Parquet bytes) as the model's submission; its id.
+
+        Upload auth and the PUT are retried on transient failures (no side effect); the create is
+        retried only after the model's submissions show it did not go through (then the id of
+        the one that did is returned), so one call never makes two submissions."""
+        return self._uploader.upload(
+            model_id=model_id,
+            tournament=tournament,
+            round_number=round_number,
+            data=data,
+            filename=filename,
+            trigger_id=trigger_id,
+            find=self._find_submission,
+        )
+
+    def _find_submission(self, model_id: str, server_filename: str) -> str | None:
+        for s in self._all_model_submissions(model_id):
+            if s.get("filename") == server_filename and s.get("id"):
+                return str(s["id"])
+        return None
+
+    def set_submission_webhook(self, model_id: str, url: str | None) -> bool:
+        """Set (or clear, with None) the URL Numerai calls when a round opens; True if accepted."""
+        op = "setSubmissionWebhook"
+        # Setting a value is idempotent, so retrying is safe.
+        data = self._query(
+            op, q.SET_WEBHOOK, {"modelId": model_id, "newSubmissionWebhook": url}, auth=True
+        )
+        value = require(op, data, "setSubmissionWebhook")
+        # Numerai answers the string "true".
+        if value is True or value == "true":
+            return True
+        if value is False or value == "false" or value is None:
+            return False
+        raise ApiError(f"{op}: unexpected answer {value!r}")

@@ -1,0 +1,70 @@
+"""Bounded retries of transient failures: attempts AND a deadline, exponential backoff, jitter.
+
+A small explicit loop rather than a decorator so that the clock is a seam (tests pass a fake one
+and retries become instant) and so that ``Retry-After`` and the deadline are honoured exactly: we
+never start a wait that would end past the deadline, we give up at once and say so.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from ..clock import Clock, SystemClock
+from ..errors import TransientError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry :class:`TransientError` up to ``attempts`` tries within ``deadline`` seconds."""
+
+    attempts: int = 4
+    deadline: float = 120.0
+    wait_initial: float = 0.5
+    wait_max: float = 15.0
+    clock: Clock = field(default_factory=SystemClock)
+
+    def backoff(self, failures: int, retry_after: float | None) -> float:
+        """Seconds to wait after the ``failures``-th failure: exponential with jitter (half to
+        full), at least the server's ``Retry-After``."""
+        base: float = min(self.wait_max, self.wait_initial * 2.0 ** (failures - 1))
+        # Jitter spreads simultaneous clients apart; not security relevant.
+        wait = base * (0.5 + random.random() / 2)  # noqa: S311
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return wait
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run ``fn``; on TransientError wait and try again while attempts and time remain.
+        The last TransientError is re-raised, its message saying how long we tried."""
+        start = self.clock.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except TransientError as exc:
+                elapsed = self.clock.monotonic() - start
+                wait = self.backoff(attempt, exc.retry_after)
+                if attempt >= self.attempts or elapsed + wait > self.deadline:
+                    if attempt == 1 and self.attempts <= 1:
+                        raise
+                    raise TransientError(
+                        f"{exc} (gave up on {what} after {attempt} attempt(s) in {elapsed:.1f}s)",
+                        retry_after=exc.retry_after,
+                    ) from exc
+                log.warning(
+                    "%s failed (%s); retry %d of %d in %.1fs",
+                    what,
+                    exc,
+                    attempt,
+                    self.attempts - 1,
+                    wait,
+                )
+                self.clock.sleep(wait)
