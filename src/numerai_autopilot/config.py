@@ -37,8 +37,16 @@ FORMATS = (
     "blend",  # weighted blend of other entries
 )
 Format = Literal[
-    "pickle", "joblib", "function", "lightgbm", "xgboost", "catboost", "onnx",
-    "entrypoint", "predictions", "blend",
+    "pickle",
+    "joblib",
+    "function",
+    "lightgbm",
+    "xgboost",
+    "catboost",
+    "onnx",
+    "entrypoint",
+    "predictions",
+    "blend",
 ]
 
 _SETTINGS_ENV = {
@@ -309,8 +317,10 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
         if e.blend is not None and e.artifact is not None:
             problems.append(f"{where}: artifact: a blend has no artifact of its own")
         artifact = _resolve(base, e.artifact) if e.artifact else None
-        if artifact is not None and not Path(e.artifact or "").is_absolute() and not _inside(
-            artifact, base
+        if (
+            artifact is not None
+            and not Path(e.artifact or "").is_absolute()
+            and not _inside(artifact, base)
         ):
             problems.append(f"{where}: artifact: {e.artifact!r} points outside the models dir")
         features = e.features or doc.defaults.features

@@ -37,7 +37,7 @@ class TournamentRules:
     """Dataset layout and submission shape of one tournament."""
 
     dataset_prefix: str
-    """Prefix of dataset names before the version: ``""`` (``v5.2/...``), ``signals/``, ``crypto/``."""
+    """Dataset name prefix before the version: ``""`` (v5.2/...), ``signals/``, ``crypto/``."""
     id_column: str
     """Column (or index name) holding the live ids: id, numerai_ticker, symbol."""
     prediction_column: str

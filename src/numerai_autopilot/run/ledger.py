@@ -1,0 +1,236 @@
+"""The ledger: an SQLite record of runs and of each model's outcome per round.
+
+Like a cron monitor: a run has an id, a start and an end; each model's step is written in the
+same transaction as its outcome, so a killed run leaves a consistent record of what it did.
+The ledger never holds a secret; the API stays the truth about what was submitted, the ledger
+says what this tool did and why.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    command TEXT NOT NULL,
+    trigger_id TEXT,
+    exit_code INTEGER,
+    summary TEXT,
+    timings TEXT
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    model TEXT NOT NULL,
+    model_id TEXT,
+    tournament INTEGER NOT NULL,
+    round INTEGER,
+    stage TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    submission_id TEXT,
+    checksum TEXT,
+    timings TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, model)
+);
+CREATE INDEX IF NOT EXISTS outcomes_by_model ON outcomes(model, round);
+"""
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    run_id: str
+    model: str
+    model_id: str | None
+    tournament: int
+    round: int | None
+    stage: str
+    status: str
+    error: str | None
+    submission_id: str | None
+    checksum: str | None
+    timings: dict[str, float]
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    started_at: str
+    finished_at: str | None
+    command: str
+    trigger_id: str | None
+    exit_code: int | None
+    summary: dict[str, int]
+    timings: dict[str, float]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Ledger:
+    """Runs and outcomes in ``<state dir>/ledger.sqlite``. Safe to open from several processes."""
+
+    FILENAME = "ledger.sqlite"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / self.FILENAME
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"cannot open the ledger {self.path}: {exc}; check NUMERAI_STATE_DIR / "
+                "NUMERAI_DATA_DIR points to a writable directory"
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def start_run(self, command: str, trigger_id: str | None = None) -> str:
+        """Record a run's start and return its id."""
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO runs (id, started_at, command, trigger_id) VALUES (?, ?, ?, ?)",
+                (run_id, _now(), command, trigger_id),
+            )
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: str,
+        exit_code: int,
+        summary: Mapping[str, int],
+        timings: Mapping[str, float],
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ?, timings = ? "
+                "WHERE id = ?",
+                (_now(), exit_code, json.dumps(dict(summary)), json.dumps(dict(timings)), run_id),
+            )
+
+    def record(
+        self,
+        run_id: str,
+        model: str,
+        *,
+        tournament: int,
+        round_number: int | None,
+        stage: str,
+        status: str,
+        model_id: str | None = None,
+        error: str | None = None,
+        submission_id: str | None = None,
+        checksum: str | None = None,
+        timings: Mapping[str, float] | None = None,
+    ) -> None:
+        """Insert or update one model's outcome in this run (one transaction)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO outcomes (run_id, model, model_id, tournament, round, stage, status,"
+                " error, submission_id, checksum, timings, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(run_id, model) DO UPDATE SET model_id = excluded.model_id,"
+                " round = excluded.round, stage = excluded.stage, status = excluded.status,"
+                " error = excluded.error,"
+                " submission_id = COALESCE(excluded.submission_id, outcomes.submission_id),"
+                " checksum = COALESCE(excluded.checksum, outcomes.checksum),"
+                " timings = excluded.timings, updated_at = excluded.updated_at",
+                (
+                    run_id,
+                    model,
+                    model_id,
+                    tournament,
+                    round_number,
+                    stage,
+                    status,
+                    error,
+                    submission_id,
+                    checksum,
+                    json.dumps(dict(timings or {})),
+                    _now(),
+                ),
+            )
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        cur = self._db.execute(
+            "SELECT id, started_at, finished_at, command, trigger_id, exit_code, summary, timings"
+            " FROM runs ORDER BY started_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], _json(r[6]), _json(r[7]))
+            for r in cur.fetchall()
+        ]
+
+    def outcomes(
+        self,
+        *,
+        run_id: str | None = None,
+        model: str | None = None,
+        round_number: int | None = None,
+        limit: int = 200,
+    ) -> list[OutcomeRow]:
+        where, args = [], []
+        for col, val in (("run_id", run_id), ("model", model), ("round", round_number)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        # Only the fixed column names above are formatted in; values are bound parameters.
+        sql = (
+            "SELECT run_id, model, model_id, tournament, round, stage, status, error,"  # noqa: S608
+            " submission_id, checksum, timings, updated_at FROM outcomes"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY updated_at DESC LIMIT ?"
+        )
+        cur = self._db.execute(sql, (*args, limit))
+        return [
+            OutcomeRow(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], _json(r[10]), r[11]
+            )
+            for r in cur.fetchall()
+        ]
+
+    def last_outcome(self, model: str, round_number: int) -> OutcomeRow | None:
+        """The newest outcome recorded for ``model`` in ``round_number``, if any."""
+        rows = self.outcomes(model=model, round_number=round_number, limit=1)
+        return rows[0] if rows else None
+
+
+def _json(text: str | None) -> Any:
+    return json.loads(text) if text else {}
