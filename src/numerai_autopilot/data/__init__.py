@@ -1,0 +1,14 @@
+"""Data: the round-scoped download cache and column-projected loading.
+
+- :class:`DataCache` -- ``fetch(tournament, round, dataset)`` gives a verified local file,
+  downloaded at most once per round (atomic, resumable, sha256-checked)
+- :func:`load_frame` -- a parquet file, only the needed columns
+- :func:`read_feature_sets` -- features.json's feature sets
+- :func:`resolve_version` -- the data version to use from ``listDatasets``
+"""
+
+from ._cache import DataCache
+from ._frames import load_frame, read_feature_sets
+from ._versions import available_versions, resolve_version
+
+__all__ = ["DataCache", "available_versions", "load_frame", "read_feature_sets", "resolve_version"]
