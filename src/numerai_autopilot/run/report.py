@@ -10,6 +10,7 @@ from typing import Any
 from ..client import RoundInfo
 from ..clock import format_time
 from ..tournaments import Tournament
+from .plan import PlannedModel, State
 
 
 class Status(enum.StrEnum):
@@ -96,3 +97,27 @@ class RunReport:
             "bytes_downloaded": self.bytes_downloaded,
             "outcomes": [o.to_json() for o in self.outcomes],
         }
+
+
+def initial_outcome(m: PlannedModel) -> Outcome:
+    """A model's outcome before any work: final for models with nothing to do; a pending model
+    starts as failed ("not finished") so a run that dies mid-way reports it truthfully."""
+    o = Outcome(
+        m.name,
+        m.spec.tournament,
+        Status.FAILED,
+        round_number=m.round.number if m.round else None,
+        model_id=m.model_id,
+    )
+    if m.state is State.PENDING:
+        o.error = "not finished (the run stopped before this model)"
+    elif m.state is State.SUBMITTED:
+        o.status, o.stage = Status.ALREADY, "done"
+        o.submission_id = m.submission.id if m.submission else None
+    elif m.state is State.NO_ROUND:
+        o.status, o.skip, o.error = Status.SKIPPED, "no-round", m.reason
+    elif m.state is State.DISABLED:
+        o.status, o.skip = Status.SKIPPED, "disabled"
+    else:
+        o.error = m.reason
+    return o

@@ -1,0 +1,359 @@
+"""The numerai-autopilot command line. Each command: parse options, one library call, render,
+map errors to exit codes (0 ok, 1 a model failed, 2 usage/configuration, 3 no round open,
+4 another run holds the lock)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import AuthError, AutopilotError, ConfigError, LockedError
+
+EXIT_LOCKED = 4
+
+log = logging.getLogger("numerai_autopilot.cli")
+
+app = typer.Typer(
+    name="numerai-autopilot",
+    help="Submits every Numerai model's predictions every round: exactly what is missing, "
+    "validated, on time. Settings come from options, NUMERAI_* environment variables "
+    "(and NUMERAI_*_FILE for secrets), in that order.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Work with the models file.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+# -- shared options (each also an environment variable; see config.py) -------------------------
+ModelsDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Folder with models.toml and the artifacts [env NUMERAI_MODELS_DIR; default ./models]",
+        show_default=False,
+    ),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Data cache, ledger and lock [env NUMERAI_DATA_DIR; default ./data]",
+        show_default=False,
+    ),
+]
+StateDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Ledger, cache and lock, if not under the data dir [env NUMERAI_STATE_DIR]",
+        show_default=False,
+    ),
+]
+ApiUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="Numerai's GraphQL endpoint (a sandbox URL for tests) [env NUMERAI_API_URL]",
+        show_default=False,
+    ),
+]
+PublicId = Annotated[
+    str | None,
+    typer.Option(
+        help="API key public id; prefer NUMERAI_PUBLIC_ID or NUMERAI_PUBLIC_ID_FILE "
+        "(options show up in the process list)",
+        show_default=False,
+    ),
+]
+SecretKey = Annotated[
+    str | None,
+    typer.Option(
+        help="API key secret; prefer NUMERAI_SECRET_KEY or NUMERAI_SECRET_KEY_FILE",
+        show_default=False,
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        help="Models predicting at once [env NUMERAI_WORKERS; default: the cores]",
+        show_default=False,
+    ),
+]
+ModelTimeout = Annotated[
+    float | None,
+    typer.Option(
+        help="Seconds one model may predict before it is stopped "
+        "[env NUMERAI_MODEL_TIMEOUT; default 900]",
+        show_default=False,
+    ),
+]
+LogFormat = Annotated[
+    str | None,
+    typer.Option(
+        help="auto (rich in a terminal, JSON lines otherwise), rich or json "
+        "[env NUMERAI_LOG_FORMAT]",
+        show_default=False,
+    ),
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+Only = Annotated[
+    list[str] | None,
+    typer.Option("--model", "-m", help="Only this model (repeatable).", show_default=False),
+]
+
+
+def _settings(**flags: Any) -> Any:
+    from ..config import load_settings
+
+    return load_settings({k: v for k, v in flags.items() if v is not None})
+
+
+def _setup(settings: Any, verbose: bool) -> bool:
+    """Configure logging; return True when output should be JSON."""
+    from .logs import configure, use_json
+
+    configure(settings.log_format, settings.secret_values(), verbose)
+    return use_json(settings.log_format)
+
+
+def _fail(exc: AutopilotError) -> typer.Exit:
+    if isinstance(exc, LockedError):
+        code = EXIT_LOCKED
+    elif isinstance(exc, ConfigError | AuthError):
+        code = 2
+    else:
+        code = 1
+    log.error("%s", exc)
+    return typer.Exit(code)
+
+
+@app.command()
+def run(
+    models_dir: ModelsDir = None,
+    data_dir: DataDir = None,
+    state_dir: StateDir = None,
+    api_url: ApiUrl = None,
+    public_id: PublicId = None,
+    secret_key: SecretKey = None,
+    workers: Workers = None,
+    model_timeout: ModelTimeout = None,
+    log_format: LogFormat = None,
+    only: Only = None,
+    trigger_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Numerai's trigger id, passed on to each submission [env TRIGGER_ID]",
+            envvar="TRIGGER_ID",
+            show_default=False,
+        ),
+    ] = None,
+    wait_lock: Annotated[
+        float, typer.Option(help="Seconds to wait for another run to finish before giving up")
+    ] = 0.0,
+    verbose: Verbose = False,
+) -> None:
+    """Submit every model that has no submission for the current round. Safe to repeat."""
+    settings = _settings(
+        models_dir=models_dir,
+        data_dir=data_dir,
+        state_dir=state_dir,
+        api_url=api_url,
+        public_id=public_id,
+        secret_key=secret_key,
+        workers=workers,
+        model_timeout=model_timeout,
+        log_format=log_format,
+    )
+    as_json = _setup(settings, verbose)
+    from ..run.runner import Runner
+    from . import render
+
+    try:
+        with Runner(settings) as runner:
+            rep = runner.run(trigger_id=trigger_id, only=only, lock_wait=wait_lock)
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    render.report(rep, as_json=as_json)
+    raise typer.Exit(rep.exit_code)
+
+
+@app.command()
+def plan(
+    models_dir: ModelsDir = None,
+    api_url: ApiUrl = None,
+    public_id: PublicId = None,
+    secret_key: SecretKey = None,
+    log_format: LogFormat = None,
+    verbose: Verbose = False,
+) -> None:
+    """Show what a run would do (rounds, status, due models) without doing anything."""
+    settings = _settings(
+        models_dir=models_dir,
+        api_url=api_url,
+        public_id=public_id,
+        secret_key=secret_key,
+        log_format=log_format,
+    )
+    as_json = _setup(settings, verbose)
+    from ..run.runner import Runner
+    from . import render
+
+    try:
+        with Runner(settings) as runner:
+            p = runner.plan()
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    render.plan(p, as_json=as_json)
+
+
+@app.command()
+def status(
+    models_dir: ModelsDir = None,
+    data_dir: DataDir = None,
+    state_dir: StateDir = None,
+    api_url: ApiUrl = None,
+    public_id: PublicId = None,
+    secret_key: SecretKey = None,
+    log_format: LogFormat = None,
+    verbose: Verbose = False,
+) -> None:
+    """Each model's state this round: the API's truth merged with the ledger's last outcome."""
+    settings = _settings(
+        models_dir=models_dir,
+        data_dir=data_dir,
+        state_dir=state_dir,
+        api_url=api_url,
+        public_id=public_id,
+        secret_key=secret_key,
+        log_format=log_format,
+    )
+    as_json = _setup(settings, verbose)
+    from ..run.runner import Runner
+    from . import render
+
+    try:
+        with Runner(settings) as runner:
+            rows = runner.status()
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    render.status_rows(rows, as_json=as_json)
+
+
+@app.command()
+def history(
+    data_dir: DataDir = None,
+    state_dir: StateDir = None,
+    log_format: LogFormat = None,
+    limit: Annotated[int, typer.Option(help="How many runs to show")] = 10,
+    model: Annotated[str | None, typer.Option(help="Only this model's outcomes")] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Past runs and per-model outcomes from the ledger."""
+    settings = _settings(data_dir=data_dir, state_dir=state_dir, log_format=log_format)
+    as_json = _setup(settings, verbose)
+    from ..run.ledger import Ledger
+    from . import render
+
+    try:
+        with Ledger(settings.state_path) as ledger:
+            runs = ledger.runs(limit)
+            outcomes = (
+                ledger.outcomes(model=model, limit=limit * 10)
+                if model
+                else (ledger.outcomes(run_id=runs[0].id) if runs else [])
+            )
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    render.history(runs, outcomes, as_json=as_json)
+
+
+@models_app.command("check")
+def models_check(
+    models_dir: ModelsDir = None,
+    data_dir: DataDir = None,
+    state_dir: StateDir = None,
+    api_url: ApiUrl = None,
+    public_id: PublicId = None,
+    secret_key: SecretKey = None,
+    workers: Workers = None,
+    model_timeout: ModelTimeout = None,
+    log_format: LogFormat = None,
+    only: Only = None,
+    verbose: Verbose = False,
+) -> None:
+    """Load and predict every model on the current live data and validate; upload nothing."""
+    settings = _settings(
+        models_dir=models_dir,
+        data_dir=data_dir,
+        state_dir=state_dir,
+        api_url=api_url,
+        public_id=public_id,
+        secret_key=secret_key,
+        workers=workers,
+        model_timeout=model_timeout,
+        log_format=log_format,
+    )
+    as_json = _setup(settings, verbose)
+    from ..run.runner import Runner
+    from . import render
+
+    try:
+        with Runner(settings) as runner:
+            rep = runner.run(only=only, check=True)
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    render.report(rep, as_json=as_json, title="check")
+    raise typer.Exit(rep.exit_code)
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the demo's models and data in this folder instead of a temporary one",
+            show_default=False,
+        ),
+    ] = None,
+    log_format: LogFormat = None,
+    verbose: Verbose = False,
+) -> None:
+    """Start a local sandbox Numerai, train three example models, run twice, show both."""
+    from ..config import load_settings
+    from ..demo import run_demo
+    from . import render
+
+    settings = load_settings({"log_format": log_format} if log_format else {}, environ={})
+    as_json = _setup(settings, verbose)
+    try:
+        first, second = run_demo(keep)
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    render.report(first, as_json=as_json, title="run #1")
+    render.report(second, as_json=as_json, title="run #2 (nothing left to do)")
+    raise typer.Exit(max(first.exit_code, second.exit_code))
+
+
+def _mount_sandbox() -> None:
+    from .sandbox_cmd import app as sandbox_app
+
+    app.add_typer(sandbox_app, name="sandbox", help="A local Numerai for tests and demos.")
+
+
+_mount_sandbox()
+
+
+def run_cli(argv: list[str] | None) -> int:
+    """Run the CLI and return its exit code instead of exiting (callable from tests)."""
+    import click
+
+    try:
+        rv = app(args=argv, prog_name="numerai-autopilot", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:  # usage errors: unknown option, bad value
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        return 130
+    return rv if isinstance(rv, int) else 0

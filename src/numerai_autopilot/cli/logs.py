@@ -1,0 +1,52 @@
+"""Logging set-up for the CLI: rich in a terminal, JSON lines otherwise; secrets redacted."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from ..redact import RedactFilter
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        elif record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+def use_json(log_format: str) -> bool:
+    return log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
+
+
+def configure(log_format: str, secrets: Iterable[str], verbose: bool = False) -> None:
+    """Configure the root logger once for this process (idempotent: replaces our handler)."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_autopilot", False):
+            root.removeHandler(h)
+    handler: logging.Handler
+    if use_json(log_format):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+    else:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+    handler.addFilter(RedactFilter(secrets))
+    handler._autopilot = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("httpx", "httpcore", "filelock", "numerapi", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,157 @@
+"""Rendering results for people (rich tables) and machines (one JSON document per line)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..run.ledger import OutcomeRow, RunRow
+from ..run.plan import Plan
+from ..run.report import RunReport, Status
+
+_STYLE = {
+    Status.SUBMITTED: "green",
+    Status.ALREADY: "cyan",
+    Status.CHECKED: "green",
+    Status.SKIPPED: "yellow",
+    Status.FAILED: "bold red",
+}
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def emit_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
+    if as_json:
+        emit_json({"event": f"{title}.summary", **r.to_json()})
+        return
+    c = console()
+    t = Table(title=f"numerai-autopilot {title} {r.run_id or ''}".strip(), title_justify="left")
+    for col in (
+        "model",
+        "tournament",
+        "round",
+        "status",
+        "stage",
+        "submission / reason",
+        "predict s",
+    ):
+        t.add_column(col, no_wrap=col not in ("submission / reason",))
+    for o in r.outcomes:
+        detail = o.error if o.status in (Status.FAILED, Status.SKIPPED) else (o.submission_id or "")
+        t.add_row(
+            o.name,
+            o.tournament.label,
+            str(o.round_number or "-"),
+            f"[{_STYLE[o.status]}]{o.status}[/]",
+            o.stage,
+            detail or "",
+            f"{o.timings['predict']:.2f}" if "predict" in o.timings else "",
+        )
+    c.print(t)
+    s = r.summary()
+    timing = ", ".join(f"{k} {v:.2f}s" for k, v in r.timings.items() if v >= 0.005)
+    c.print(
+        f"submitted {s['submitted']}, already {s['already']}, failed {s['failed']}, "
+        f"skipped {s['skipped']}"
+        + (f", checked {s['checked']}" if s["checked"] else "")
+        + f" | downloaded {r.bytes_downloaded / 1e6:.1f} MB | {timing} | exit {r.exit_code}"
+    )
+
+
+def plan(p: Plan, *, as_json: bool) -> None:
+    rows = [
+        {
+            "model": m.name,
+            "tournament": m.spec.tournament.label,
+            "round": m.round.number if m.round else None,
+            "state": str(m.state),
+            "predict": m.predict,
+            "upload": m.upload,
+            "submission": m.submission.id if m.submission else None,
+            "reason": m.reason,
+        }
+        for m in p.models
+    ]
+    if as_json:
+        emit_json({"event": "plan", "models": rows, "pending": len(p.pending)})
+        return
+    t = Table(title="plan", title_justify="left")
+    for col in ("model", "tournament", "round", "state", "action", "reason"):
+        t.add_column(col)
+    for row in rows:
+        action = "submit" if row["upload"] else ("predict for blend" if row["predict"] else "-")
+        t.add_row(
+            row["model"],
+            row["tournament"],
+            str(row["round"] or "-"),
+            row["state"],
+            action,
+            row["reason"] or "",
+        )
+    c = console()
+    c.print(t)
+    c.print(f"{len(p.pending)} of {len(p.models)} models due")
+
+
+def status_rows(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:
+    if as_json:
+        emit_json({"event": "status", "models": list(rows)})
+        return
+    t = Table(title="status", title_justify="left")
+    cols = ("model", "tournament", "round", "api", "ledger", "submission", "error")
+    for col in cols:
+        t.add_column(col)
+    for row in rows:
+        t.add_row(*(str(row.get(k) if row.get(k) is not None else "-") for k in cols))
+    console().print(t)
+
+
+def history(runs: Sequence[RunRow], outcomes: Sequence[OutcomeRow], *, as_json: bool) -> None:
+    if as_json:
+        for run in runs:
+            emit_json({"event": "run", **run.__dict__})
+        for o in outcomes:
+            emit_json({"event": "outcome", **o.__dict__})
+        return
+    c = console()
+    t = Table(title="runs", title_justify="left")
+    for col in ("run", "started", "finished", "command", "exit", "summary"):
+        t.add_column(col)
+    for run in runs:
+        summary = ", ".join(f"{k} {v}" for k, v in run.summary.items() if v)
+        t.add_row(
+            run.id,
+            run.started_at[:19],
+            (run.finished_at or "-")[:19],
+            run.command,
+            str(run.exit_code if run.exit_code is not None else "-"),
+            summary,
+        )
+    c.print(t)
+    if outcomes:
+        t = Table(title="outcomes", title_justify="left")
+        for col in ("run", "model", "round", "status", "stage", "submission", "error"):
+            t.add_column(col)
+        for o in outcomes:
+            t.add_row(
+                o.run_id,
+                o.model,
+                str(o.round or "-"),
+                o.status,
+                o.stage,
+                o.submission_id or "",
+                o.error or "",
+            )
+        c.print(t)

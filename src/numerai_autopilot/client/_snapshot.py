@@ -1,0 +1,121 @@
+"""Everything an idle run needs in ONE request: each tournament's current round and every
+model's latest submissions (aliased ``rounds`` fields beside ``account``).
+
+A repeated trigger in a round where all is submitted thus costs one API request. When one
+tournament is between rounds, Numerai may answer that field with an error, which fails the
+whole document: then each part is asked on its own. When the server does not know
+``latestSubmissions``, each model's submissions are asked on their own (the slow fallback).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ApiError, RoundClosedError, TransientError
+from ..tournaments import Tournament
+from ._graphql import require, shape_error
+from ._parse import parse_round, parse_submission, parse_tournament
+from ._types import AccountModel, RoundInfo, SubmissionInfo
+
+if TYPE_CHECKING:
+    from ._client import NumeraiClient
+
+log = logging.getLogger(__name__)
+
+_ROUND_FIELDS = "number openTime closeTime closeStakingTime"
+_SUB_FIELDS = "id roundNumber roundOpen roundCloseStaking status filename timestamp"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    rounds: dict[Tournament, RoundInfo | None]
+    models: list[AccountModel]
+    latest: dict[str, list[SubmissionInfo]]
+    requests: int
+    """How many API requests it took (1 in the common case)."""
+
+
+def snapshot_query(tournaments: Sequence[Tournament]) -> str:
+    rounds = " ".join(
+        f"r{int(t)}: rounds(tournament: {int(t)}, number: 0) {{ {_ROUND_FIELDS} }}"
+        for t in tournaments
+    )
+    return (
+        f"query {{ {rounds} account {{ models {{ id name tournament "
+        f"latestSubmissions(latestNRounds: 1) {{ {_SUB_FIELDS} }} }} }} }}"
+    )
+
+
+def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> Snapshot:
+    """Rounds of ``tournaments``, the account's models and their latest submissions."""
+    op = "snapshot"
+    try:
+        data = client._query(op, snapshot_query(tournaments), None, auth=True)
+    except RoundClosedError as exc:
+        log.info("a tournament is between rounds (%s): asking each part on its own", exc)
+        return _piecewise(client, tournaments)
+    except ApiError as exc:
+        if "latestSubmissions" not in str(exc):
+            raise
+        log.warning("the API does not answer latestSubmissions: asking each model on its own")
+        return _piecewise(client, tournaments, per_model=True)
+    rounds: dict[Tournament, RoundInfo | None] = {}
+    for t in tournaments:
+        raw = require(op, data, f"r{int(t)}")
+        if raw is None or raw == [] or (isinstance(raw, list) and raw[0] is None):
+            rounds[t] = None
+        elif isinstance(raw, list):
+            rounds[t] = parse_round(op, t, raw[0])
+        else:
+            raise shape_error(op, "rounds is not a list")
+    account = require(op, data, "account")
+    if not isinstance(account, dict) or not isinstance(account.get("models"), list):
+        raise TransientError(f"{op}: answer has no account models")
+    models, latest = _models_and_latest(op, account["models"])
+    return Snapshot(rounds, models, latest, requests=1)
+
+
+def _models_and_latest(
+    op: str, raw_models: list[Any]
+) -> tuple[list[AccountModel], dict[str, list[SubmissionInfo]]]:
+    models: list[AccountModel] = []
+    latest: dict[str, list[SubmissionInfo]] = {}
+    for m in raw_models:
+        if not isinstance(m, dict):
+            continue
+        t = parse_tournament(m.get("tournament"))
+        if t is None or not m.get("id") or not m.get("name"):
+            continue
+        mid = str(m["id"])
+        models.append(AccountModel(id=mid, name=str(m["name"]), tournament=t))
+        subs = m.get("latestSubmissions") or []
+        if not isinstance(subs, list):
+            raise shape_error(op, "latestSubmissions is not a list")
+        latest[mid] = [
+            parse_submission(op, mid, s, round_key="roundNumber", time_key="timestamp")
+            for s in subs
+            if isinstance(s, dict)
+        ]
+    return models, latest
+
+
+def _piecewise(
+    client: NumeraiClient, tournaments: Sequence[Tournament], *, per_model: bool = False
+) -> Snapshot:
+    rounds = {t: client.current_round(t) for t in tournaments}
+    requests = len(tournaments)
+    models = client.account_models()
+    requests += 1
+    if per_model:
+        latest = {}
+        for m in models:
+            if m.tournament in rounds:
+                latest[m.id] = client.model_submissions(m.id, m.tournament)
+                requests += 1
+    else:
+        latest = client.latest_submissions()
+        requests += 1
+    return Snapshot(rounds, models, latest, requests=requests)

@@ -1,0 +1,304 @@
+"""Executing a plan: download, load, predict, validate, upload, confirm; one outcome a model.
+
+Separate from runner.py so the orchestration of one pass reads top to bottom. Uploads happen in
+the parent as each worker finishes, so uploading overlaps with the other models' predictions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..data import DataCache, load_frame, read_feature_sets, resolve_version
+from ..errors import AutopilotError, ModelError, NumeraiError, PredictionInvalidError
+from ..models import declared_features, needs_benchmarks, verify_artifact
+from ..tournaments import Tournament
+from .blend import blend
+from .ledger import Ledger
+from .plan import Plan, PlannedModel, State
+from .report import Outcome, RunReport, Status
+from .validate import build_submission
+from .worker import LiveData, PredictionResult, predict_many
+
+if TYPE_CHECKING:
+    from .runner import EventHook, Runner, _Timer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Group:
+    """The models of one tournament and data version, and the data they share."""
+
+    tournament: Tournament
+    round_number: int
+    version: str
+    models: list[PlannedModel]
+    paths: dict[str, Path] | None = None
+    live: LiveData | None = None
+
+
+class Execution:
+    def __init__(
+        self,
+        *,
+        runner: Runner,
+        plan: Plan,
+        ledger: Ledger,
+        run_id: str,
+        timer: _Timer,
+        report: RunReport,
+        trigger_id: str | None,
+        check: bool,
+        on_event: EventHook | None,
+    ) -> None:
+        self.runner, self.plan, self.ledger, self.run_id = runner, plan, ledger, run_id
+        self.timer, self.report, self.trigger_id, self.check = timer, report, trigger_id, check
+        self.on_event: Callable[[str, Outcome], None] = on_event or (lambda _e, _o: None)
+        self.outcomes: dict[str, Outcome] = {}
+        self.preds: dict[str, pd.Series] = {}
+        self.live_ids: dict[str, pd.Index] = {}
+        self.planned = {m.name: m for m in plan.models}
+
+    # -- bookkeeping ----------------------------------------------------------------------
+
+    def _record(self, o: Outcome) -> None:
+        self.ledger.record(
+            self.run_id,
+            o.name,
+            tournament=int(o.tournament),
+            round_number=o.round_number,
+            stage=o.stage,
+            status=str(o.status),
+            model_id=o.model_id,
+            error=o.error,
+            submission_id=o.submission_id,
+            checksum=o.checksum,
+            timings=o.timings,
+        )
+
+    def _fail(self, name: str, stage: str, error: str) -> None:
+        o = self.outcomes[name]
+        o.status, o.stage, o.error = Status.FAILED, stage, error
+        log.error("model %s failed at %s: %s", name, stage, error)
+        self._record(o)
+        self.on_event("done", o)
+
+    # -- the pass -------------------------------------------------------------------------
+
+    def go(self) -> None:
+        for o in self.report.outcomes:
+            self.outcomes[o.name] = o
+        work = self.plan.to_predict
+        cache = DataCache(self.runner.settings.state_path / "cache", self.runner.client)
+        groups = self._groups(work)
+        with self.timer.stage("download"):
+            for g in groups:
+                self._guard(g, "download", partial(self._download, cache, g))
+        self.report.bytes_downloaded = sum(cache.downloads().values())
+        with self.timer.stage("load"):
+            for g in groups:
+                if g.paths is not None:
+                    self._guard(g, "load", partial(self._load, g))
+        self._predict([g for g in groups if g.live is not None])
+        self._blends()
+        if not self.check:
+            self._confirm()
+
+    def _guard(self, g: _Group, stage: str, step: Callable[[], None]) -> None:
+        """Run a group's step; on failure fail its models (only them) with the reason."""
+        try:
+            step()
+        except AutopilotError as exc:
+            g.paths, g.live = None, None
+            for m in g.models:
+                self._fail(m.name, stage, str(exc))
+
+    def _groups(self, work: Sequence[PlannedModel]) -> list[_Group]:
+        client = self.runner.client
+        listed: dict[Tournament, list[str]] = {}
+        groups: dict[tuple[Tournament, str], _Group] = {}
+        for m in work:
+            t = m.spec.tournament
+            assert m.round is not None  # noqa: S101 - the plan only predicts in open rounds
+            try:
+                if t not in listed:
+                    listed[t] = client.list_datasets(t, m.round.number)
+                version = resolve_version(listed[t], t, m.spec.data_version)
+            except AutopilotError as exc:
+                self._fail(m.name, "download", str(exc))
+                continue
+            g = groups.setdefault((t, version), _Group(t, m.round.number, version, []))
+            g.models.append(m)
+        self._listed = listed
+        return list(groups.values())
+
+    def _download(self, cache: DataCache, g: _Group) -> None:
+        rules = g.tournament.rules
+        base = f"{rules.dataset_prefix}{g.version}/"
+        listed = set(self._listed[g.tournament])
+        paths = {"live": cache.fetch(g.tournament, g.round_number, base + rules.live_file)}
+        if base + "features.json" in listed:
+            paths["features"] = cache.fetch(g.tournament, g.round_number, base + "features.json")
+        bench = base + "live_benchmark_models.parquet"
+        if bench in listed and any(needs_benchmarks(m.spec) for m in g.models):
+            paths["benchmarks"] = cache.fetch(g.tournament, g.round_number, bench)
+        g.paths = paths
+
+    def _load(self, g: _Group) -> None:
+        assert g.paths is not None  # noqa: S101 - only called after a download
+        paths, rules = g.paths, g.tournament.rules
+        fsets = read_feature_sets(paths["features"]) if "features" in paths else None
+        frame = load_frame(
+            paths["live"],
+            columns=_needed_columns(g.models, fsets),
+            index=rules.id_column,
+        )
+        bench = None
+        if "benchmarks" in paths:
+            bench = load_frame(paths["benchmarks"], index=rules.id_column)
+        g.live = LiveData(frame=frame, benchmarks=bench, feature_sets=fsets)
+        for m in g.models:
+            self.live_ids[m.name] = frame.index
+
+    def _predict(self, groups: list[_Group]) -> None:
+        settings = self.runner.settings
+        # One predict_many call per layer: each tournament appears once per layer with its data.
+        layers: list[dict[Tournament, _Group]] = []
+        for g in groups:
+            for layer in layers:
+                if g.tournament not in layer:
+                    layer[g.tournament] = g
+                    break
+            else:
+                layers.append({g.tournament: g})
+        for layer in layers:
+            specs = []
+            for g in layer.values():
+                for m in g.models:
+                    if m.spec.blend is not None:
+                        continue
+                    try:
+                        verify_artifact(m.spec)
+                    except ModelError as exc:
+                        self._fail(m.name, "load", str(exc))
+                        continue
+                    specs.append(m.spec)
+            live = {t: g.live for t, g in layer.items() if g.live is not None}
+            with self.timer.stage("predict"):
+                predict_many(
+                    specs,
+                    live,
+                    workers=settings.workers,
+                    timeout=settings.model_timeout,
+                    memory_mb=settings.model_memory_mb,
+                    on_result=self._on_result,
+                )
+
+    def _on_result(self, r: PredictionResult) -> None:
+        o = self.outcomes[r.name]
+        o.timings["predict"] = round(r.seconds, 3)
+        if r.error is not None or r.predictions is None:
+            self._fail(r.name, "predict", str(r.error or "no predictions"))
+            return
+        self.preds[r.name] = r.predictions
+        o.stage = "predict"
+        self.on_event("predicted", o)
+        if self.planned[r.name].state is State.PENDING:
+            self._submit(self.planned[r.name], r.predictions)
+
+    def _blends(self) -> None:
+        for m in self.plan.to_predict:
+            # Only blends still untouched: a blend whose data failed was reported already.
+            if m.spec.blend is None or self.outcomes[m.name].stage != "plan":
+                continue
+            missing = [c for c in m.spec.blend if c not in self.preds]
+            if missing:
+                self._fail(m.name, "predict", f"blend components failed: {', '.join(missing)}")
+                continue
+            try:
+                preds = blend({c: self.preds[c] for c in m.spec.blend}, m.spec.blend)
+            except PredictionInvalidError as exc:
+                self._fail(m.name, "predict", str(exc))
+                continue
+            self._submit(m, preds)
+
+    def _submit(self, m: PlannedModel, preds: pd.Series) -> None:
+        o = self.outcomes[m.name]
+        with self.timer.stage("validate"):
+            try:
+                sub = build_submission(
+                    m.spec.tournament, preds, self.live_ids[m.name], rank=m.spec.rank
+                )
+            except PredictionInvalidError as exc:
+                self._fail(m.name, "validate", str(exc))
+                return
+        data = sub.to_csv(index=False).encode()
+        o.checksum = hashlib.sha256(data).hexdigest()
+        if self.check:
+            o.status, o.stage, o.error = Status.CHECKED, "done", None
+            self._record(o)
+            self.on_event("done", o)
+            return
+        assert m.model_id is not None and m.round is not None  # noqa: S101 - pending => known
+        o.stage = "upload"
+        self._record(o)
+        with self.timer.stage("upload"):
+            try:
+                o.submission_id = self.runner.client.upload_submission(
+                    model_id=m.model_id,
+                    tournament=m.spec.tournament,
+                    round_number=m.round.number,
+                    data=data,
+                    filename=f"{m.name}_round{m.round.number}.csv",
+                    trigger_id=self.trigger_id,
+                )
+            except NumeraiError as exc:
+                self._fail(m.name, "upload", str(exc))
+                return
+        o.status, o.stage, o.error = Status.SUBMITTED, "done", None
+        self._record(o)
+        self.on_event("done", o)
+
+    def _confirm(self) -> None:
+        """Ask the API, once, whether every upload of this run is listed for its round."""
+        uploaded = [o for o in self.outcomes.values() if o.status is Status.SUBMITTED]
+        if not uploaded:
+            return
+        try:
+            latest = self.runner.client.latest_submissions()
+        except NumeraiError as exc:
+            log.warning("could not confirm uploads through the API: %s", exc)
+            return
+        for o in uploaded:
+            seen = latest.get(o.model_id or "", [])
+            if not any(s.round_number == o.round_number for s in seen):
+                self._fail(
+                    o.name,
+                    "confirm",
+                    f"uploaded (submission {o.submission_id}) but the API does not list "
+                    f"it for round {o.round_number}",
+                )
+
+
+def _needed_columns(
+    models: Sequence[PlannedModel], fsets: Mapping[str, list[str]] | None
+) -> list[str] | None:
+    """The union of the models' declared features (load only those), or None (load all) when
+    some model's features cannot be known without loading it."""
+    columns: set[str] = set()
+    for m in models:
+        if m.spec.blend is not None or m.spec.format == "predictions":
+            continue
+        feats = declared_features(m.spec, fsets)
+        if feats is None:
+            return None
+        columns.update(feats)
+    return sorted(columns)
