@@ -1,0 +1,139 @@
+"""Fault injection and request counters of the sandbox.
+
+A fault is consumed once per matching request, ``count`` times. ``match`` narrows it to requests
+whose GraphQL operation (root field, camelCase) equals it, or whose ``"METHOD /path"`` contains it.
+Each kind applies only where it makes sense (``truncate`` to downloads, ``upload_fail`` to PUTs):
+a request of another sort neither triggers nor consumes it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+# Which sort of request each kind applies to.
+ANY, GRAPHQL, DOWNLOAD, UPLOAD = "any", "graphql", "download", "upload"
+FAULT_KINDS: dict[str, frozenset[str]] = {
+    "status": frozenset({ANY}),
+    "hang": frozenset({ANY}),
+    "slow": frozenset({ANY}),
+    "drop": frozenset({ANY}),
+    "close_round": frozenset({ANY}),
+    "non_json": frozenset({GRAPHQL}),
+    "after_commit": frozenset({GRAPHQL}),
+    "naive_datetimes": frozenset({GRAPHQL}),
+    "missing_fields": frozenset({GRAPHQL}),
+    "truncate": frozenset({DOWNLOAD}),
+    "ignore_range": frozenset({DOWNLOAD}),
+    "upload_fail": frozenset({UPLOAD}),
+}
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int = 1
+    match: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def matches(self, sort: str, ops: list[str], method_path: str) -> bool:
+        sorts = FAULT_KINDS[self.kind]
+        if ANY not in sorts and sort not in sorts:
+            return False
+        return self.match is None or self.match in ops or self.match in method_path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "count": self.count, "match": self.match, **self.params}
+
+
+class Faults:
+    """The queue of armed faults; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def inject(self, kind: str, *, count: int = 1, match: str | None = None, **params: Any) -> None:
+        """Arm a fault; raises ValueError for an unknown kind or a count below 1."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}: use one of {sorted(FAULT_KINDS)}")
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._faults.append(Fault(kind, count, match, dict(params)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def armed(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.as_dict() for f in self._faults]
+
+    def take(self, sort: str, ops: list[str], method_path: str) -> list[Fault]:
+        """Consume one use of each armed kind matching this request (first armed wins per kind)."""
+        taken: dict[str, Fault] = {}
+        with self._lock:
+            for fault in list(self._faults):
+                if fault.kind in taken or not fault.matches(sort, ops, method_path):
+                    continue
+                taken[fault.kind] = fault
+                fault.count -= 1
+                if fault.count <= 0:
+                    self._faults.remove(fault)
+        return list(taken.values())
+
+
+class Counters:
+    """Requests by operation and path, bytes served, completed downloads, uploads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = 0
+            self.graphql: Counter[str] = Counter()
+            self.http: Counter[str] = Counter()
+            self.downloads: Counter[str] = Counter()
+            self.ranged = 0
+            self.bytes_served = 0
+            self.uploads = 0
+
+    def request(self, method_path: str, ops: list[str]) -> None:
+        with self._lock:
+            self.requests += 1
+            self.http[method_path] += 1
+            for op in ops:
+                self.graphql[op] += 1
+
+    def served(self, n: int) -> None:
+        with self._lock:
+            self.bytes_served += n
+
+    def downloaded(self, filename: str) -> None:
+        with self._lock:
+            self.downloads[filename] += 1
+
+    def partial(self) -> None:
+        with self._lock:
+            self.ranged += 1
+
+    def uploaded(self) -> None:
+        with self._lock:
+            self.uploads += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "graphql": dict(self.graphql),
+                "http": dict(self.http),
+                "bytes_served": self.bytes_served,
+                "downloads": dict(self.downloads),
+                "uploads": self.uploads,
+                "ranged": self.ranged,
+            }

@@ -1,0 +1,274 @@
+"""GraphQL resolvers: translate each root field to a SandboxCore call and shape the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+
+from ..errors import NotFoundError, RoundClosedError
+from .core import ROUND_NOT_OPEN, Caller, SandboxCore
+from .rounds import Round
+from .state import Model, Submission
+
+DATA_VERSIONS = {
+    "v5.2": "6d8e9a52-7d51-4a83-9e0f-0a1d1ecf5202",
+    "v5.1": "6d8e9a52-7d51-4a83-9e0f-0a1d1ecf5201",
+}
+DOCKER_IMAGES = {
+    "Python 3.12": "0c9b3f5e-2d1c-4a6f-8b1e-3a2f6d7c3120",
+    "Python 3.11": "0c9b3f5e-2d1c-4a6f-8b1e-3a2f6d7c3110",
+}
+
+
+Info = GraphQLResolveInfo[Any]
+
+
+@dataclass
+class Context:
+    core: SandboxCore
+    caller: Caller
+
+
+def _ctx(info: Info) -> Context:
+    context: Context = info.context
+    return context
+
+
+def round_view(ctx: Context, rnd: Round) -> dict[str, Any]:
+    now = ctx.core.clock.now()
+    return {
+        "number": rnd.number,
+        "tournament": rnd.tournament,
+        "openTime": ctx.caller.time(rnd.open_time),
+        "closeTime": ctx.caller.time(rnd.close_time),
+        "closeStakingTime": ctx.caller.time(rnd.close_staking_time),
+        "resolveTime": ctx.caller.time(rnd.close_time + dt.timedelta(days=31)),
+        "resolvedGeneral": False,
+        "resolvedStaking": rnd.close_staking_time <= now,
+    }
+
+
+def submission_view(ctx: Context, sub: Submission) -> dict[str, Any]:
+    return {
+        "id": sub.id,
+        "filename": sub.filename,
+        "insertedAt": ctx.caller.time(sub.inserted_at),
+        "selected": sub.selected,
+        "status": sub.status,
+        "roundNumber": sub.round,
+        "tournament": sub.tournament,
+        "triggerId": sub.trigger_id,
+        "firstEffectiveDate": ctx.caller.time(sub.inserted_at),
+        "round": round_view(ctx, ctx.core.rounds.get(sub.tournament, sub.round)),
+    }
+
+
+# --- Query ---------------------------------------------------------------------------------------
+def q_rounds(_: None, info: Info, **a: Any) -> list[dict[str, Any] | None]:
+    ctx = _ctx(info)
+    tournament = a.get("tournament") or 8
+    clock = ctx.core.rounds
+    if a.get("number") == 0:
+        current = clock.current(tournament)
+        if current is not None:
+            return [round_view(ctx, current)]
+        if clock.between == "error":
+            raise RoundClosedError(ROUND_NOT_OPEN)
+        if clock.between == "null":
+            return [None]
+        return [round_view(ctx, clock.latest(tournament))]
+    if a.get("number"):
+        return [round_view(ctx, clock.get(tournament, a["number"]))]
+    latest = clock.latest(tournament).number
+    offset, limit = a.get("offset") or 0, a.get("limit") or 10
+    numbers = range(latest - offset, max(latest - offset - limit, 0), -1)
+    return [round_view(ctx, clock.get(tournament, n)) for n in numbers]
+
+
+def q_account(_: None, info: Info) -> dict[str, Any]:
+    ctx = _ctx(info)
+    account = ctx.caller.require("read_user_info")
+    return {
+        "id": account.id,
+        "username": account.username,
+        "email": f"{account.username}@sandbox.invalid",
+        "status": "VERIFIED",
+        "mfaEnabled": False,
+        "insertedAt": ctx.caller.time(account.inserted_at),
+        "walletAddress": "0x" + "0" * 40,
+        "availableNmr": "100.000000000000000000",
+        "models": list(account.models),
+        "apiTokens": [
+            {"name": k.name, "publicId": k.public_id, "scopes": list(k.scopes)}
+            for k in account.keys
+        ],
+        "walletTxns": [],
+    }
+
+
+def q_model(_: None, info: Info, modelId: str | None = None) -> Model:
+    ctx = _ctx(info)
+    return ctx.core.owned_model(ctx.caller.require("read_user_info"), modelId, None)
+
+
+def q_list_datasets(_: None, info: Info, **a: Any) -> list[str]:
+    return _ctx(info).core.list_datasets(a.get("tournament"))
+
+
+def q_dataset(_: None, info: Info, **a: Any) -> str:
+    return _ctx(info).core.dataset_url(a["filename"], a.get("round"), a.get("tournament"))
+
+
+def _upload_auth(kind: str) -> Any:
+    def resolve(_: None, info: Info, **a: Any) -> dict[str, str]:
+        ctx = _ctx(info)
+        account = ctx.caller.require("upload_submission")
+        tournament = a.get("tournament")
+        if kind == "signals":
+            tournament = tournament or 11
+        return ctx.core.upload_auth(account, a["filename"], tournament, a.get("modelId"), kind)
+
+    return resolve
+
+
+def q_submissions(_: None, info: Info, modelId: str | None = None) -> list[Any]:
+    ctx = _ctx(info)
+    account = ctx.caller.require("read_submission_info")
+    if modelId is None:
+        subs = [s for m in account.models for s in ctx.core.state.submissions_of(m.id)]
+    else:
+        subs = ctx.core.state.submissions_of(ctx.core.owned_model(account, modelId, None).id)
+    return [submission_view(ctx, s) for s in subs]
+
+
+def q_download_auth(_: None, info: Info, id: str | None = None) -> dict[str, str]:
+    ctx = _ctx(info)
+    account = ctx.caller.require("read_submission_info")
+    if id is None:
+        raise NotFoundError("Submission not found")
+    return ctx.core.download_url(account, id)
+
+
+def q_pipeline_status(_: None, info: Info, **a: Any) -> dict[str, Any]:
+    ctx = _ctx(info)
+    day = dt.date.fromisoformat(a["date"]) if a.get("date") else ctx.core.clock.now().date()
+    start = dt.datetime.combine(day, dt.time(12), dt.UTC)
+    return {
+        "dataReadyAt": ctx.caller.time(start - dt.timedelta(minutes=30)),
+        "isScoringDay": day.weekday() in (1, 2, 3, 4, 5),
+        "resolvedAt": None,
+        "scoredAt": None,
+        "startedAt": ctx.caller.time(start),
+        "tournament": a.get("tournament") or "classic",
+    }
+
+
+def q_named(table: dict[str, str]) -> Any:
+    def resolve(_: None, info: Info) -> list[dict[str, str]]:
+        _ctx(info).caller.require(None)
+        return [{"name": name, "id": ident} for name, ident in table.items()]
+
+    return resolve
+
+
+# --- Mutation ------------------------------------------------------------------------------------
+def _create(kind: str) -> Any:
+    def resolve(_: None, info: Info, **a: Any) -> dict[str, Any]:
+        ctx = _ctx(info)
+        account = ctx.caller.require("upload_submission")
+        sub = ctx.core.create_submission(
+            account,
+            filename=a["filename"],
+            tournament=a.get("tournament"),
+            model_id=a.get("modelId"),
+            trigger_id=a.get("triggerId"),
+            kind=kind,
+        )
+        return submission_view(ctx, sub)
+
+    return resolve
+
+
+def m_webhook(_: None, info: Info, **a: Any) -> str:
+    ctx = _ctx(info)
+    model = ctx.core.owned_model(ctx.caller.require("upload_submission"), a["modelId"], None)
+    model.webhook = a.get("newSubmissionWebhook")
+    return "true"  # Numerai answers the string "true", not a Boolean
+
+
+def m_pickle(_: None, info: Info, **a: Any) -> dict[str, Any]:
+    ctx = _ctx(info)
+    account = ctx.caller.require("upload_submission")
+    upload_id = ctx.core.create_pickle(account, a["filename"], a.get("modelId"))
+    return {"id": upload_id, "filename": a["filename"]}
+
+
+# --- Model fields --------------------------------------------------------------------------------
+def f_model_submissions(model: Model, info: Info) -> list[dict[str, Any]]:
+    ctx = _ctx(info)
+    ctx.caller.require("read_submission_info")
+    return [submission_view(ctx, s) for s in ctx.core.state.submissions_of(model.id)]
+
+
+def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any]:
+    ctx = _ctx(info)
+    ctx.caller.require("read_submission_info")
+    now = ctx.core.clock.now()
+    out = []
+    for rnd, sub in ctx.core.latest_submissions(model, latestNRounds or 1):
+        out.append(
+            {
+                "id": sub.id if sub else None,
+                "roundNumber": rnd.number,
+                "roundOpen": rnd.is_open(now),
+                "roundCloseStaking": ctx.caller.time(rnd.close_staking_time),
+                "status": sub.status if sub else "none",
+                "filename": sub.filename if sub else None,
+                "timestamp": ctx.caller.time(sub.inserted_at) if sub else None,
+            }
+        )
+    return out
+
+
+def attach(schema: GraphQLSchema) -> None:
+    """Install the resolvers on ``schema`` (built from schema.SDL)."""
+    roots: dict[str, dict[str, Any]] = {
+        "Query": {
+            "rounds": q_rounds,
+            "account": q_account,
+            "model": q_model,
+            "listDatasets": q_list_datasets,
+            "dataset": q_dataset,
+            "submissionUploadAuth": _upload_auth("submission"),
+            "submissionUploadSignalsAuth": _upload_auth("signals"),
+            "computePickleUploadAuth": _upload_auth("pickle"),
+            "submissions": q_submissions,
+            "submissionDownloadAuth": q_download_auth,
+            "pipelineStatus": q_pipeline_status,
+            "computePickleDataVersions": q_named(DATA_VERSIONS),
+            "computePickleDockerImages": q_named(DOCKER_IMAGES),
+        },
+        "Mutation": {
+            "createSubmission": _create("submission"),
+            "createSignalsSubmission": _create("signals"),
+            "setSubmissionWebhook": m_webhook,
+            "createComputePickleUpload": m_pickle,
+        },
+        "Model": {
+            "submissions": f_model_submissions,
+            "latestSubmissions": f_latest,
+            "displayName": lambda m, _info: m.name,
+            "username": lambda m, _info: m.name,
+            "submissionWebhook": lambda m, _info: m.webhook,
+            "v2Stake": lambda _m, _info: {"status": None, "txHash": None},
+        },
+    }
+    for type_name, fields in roots.items():
+        gtype = schema.type_map[type_name]
+        if not isinstance(gtype, GraphQLObjectType):
+            raise TypeError(f"{type_name} is not an object type in the SDL")
+        for name, fn in fields.items():
+            gtype.fields[name].resolve = fn

@@ -1,0 +1,222 @@
+"""The sandbox's GraphQL schema (SDL) and how a request is executed against it.
+
+Numerai accepts camelCase and snake_case for every field and argument and answers with keys as
+written in the query. The schema is declared in camelCase only; each request's document is
+rewritten first (snake_case names turned into camelCase, with the written name kept as alias).
+Numerai does not enforce variable types in argument positions (numerapi declares ``String``
+where the schema says ``ID``), so that one validation rule is left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    NameNode,
+    OperationDefinitionNode,
+    Visitor,
+    build_schema,
+    execute_sync,
+    parse,
+    specified_rules,
+    validate,
+    visit,
+)
+from graphql.validation import VariablesInAllowedPositionRule
+
+SDL = """
+type Query {
+  rounds(tournament: Int, number: Int, limit: Int, offset: Int): [Round]
+  account: Account
+  model(modelId: String): Model
+  listDatasets(round: Int, tournament: Int): [String]
+  dataset(filename: String!, round: Int, tournament: Int): String
+  submissionUploadAuth(filename: String!, tournament: Int, modelId: String): UploadAuth
+  submissionUploadSignalsAuth(filename: String!, tournament: Int, modelId: String): UploadAuth
+  submissions(modelId: String): [Submission]
+  submissionDownloadAuth(id: String): UploadAuth
+  pipelineStatus(date: String, tournament: String): PipelineStatus
+  computePickleUploadAuth(filename: String!, modelId: String, tournament: Int): UploadAuth
+  computePickleDataVersions: [NamedId]
+  computePickleDockerImages: [NamedId]
+}
+
+type Mutation {
+  createSubmission(filename: String!, tournament: Int, modelId: String, triggerId: String,
+                   source: String, dataDatestamp: Int): Submission
+  createSignalsSubmission(filename: String!, tournament: Int, modelId: String,
+                          triggerId: String, source: String, dataDatestamp: Int): Submission
+  setSubmissionWebhook(modelId: String!, newSubmissionWebhook: String): String
+  createComputePickleUpload(filename: String!, tournament: Int, modelId: String,
+                            dataVersionId: String, dockerImageId: String): ComputePickleUpload
+}
+
+type Round {
+  number: Int
+  tournament: Int
+  openTime: String
+  closeTime: String
+  closeStakingTime: String
+  resolveTime: String
+  resolvedGeneral: Boolean
+  resolvedStaking: Boolean
+}
+
+type Account {
+  id: ID
+  username: String
+  email: String
+  status: String
+  mfaEnabled: Boolean
+  insertedAt: String
+  walletAddress: String
+  availableNmr: String
+  models: [Model]
+  apiTokens: [ApiToken]
+  walletTxns: [String]
+}
+
+type ApiToken {
+  name: String
+  publicId: String
+  scopes: [String]
+}
+
+type Model {
+  id: ID
+  name: String
+  displayName: String
+  username: String
+  tournament: Int
+  submissionWebhook: String
+  submissions: [Submission]
+  latestSubmissions(latestNRounds: Int): [LatestSubmission]
+  v2Stake: Stake
+}
+
+type Stake {
+  status: String
+  txHash: String
+}
+
+type Submission {
+  id: ID
+  filename: String
+  insertedAt: String
+  selected: Boolean
+  status: String
+  roundNumber: Int
+  tournament: Int
+  triggerId: String
+  firstEffectiveDate: String
+  round: Round
+}
+
+type LatestSubmission {
+  id: ID
+  roundNumber: Int
+  roundOpen: Boolean
+  roundCloseStaking: String
+  status: String
+  filename: String
+  timestamp: String
+}
+
+type UploadAuth {
+  filename: String
+  url: String
+}
+
+type NamedId {
+  name: String
+  id: ID
+}
+
+type ComputePickleUpload {
+  id: ID
+  filename: String
+}
+
+type PipelineStatus {
+  dataReadyAt: String
+  isScoringDay: Boolean
+  resolvedAt: String
+  scoredAt: String
+  startedAt: String
+  tournament: String
+}
+"""
+
+_RULES = [rule for rule in specified_rules if rule is not VariablesInAllowedPositionRule]
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def camel(name: str) -> str:
+    """``submission_upload_auth`` -> ``submissionUploadAuth``; camelCase and ``__x`` unchanged."""
+    if name.startswith("__"):
+        return name
+    return _SNAKE.sub(lambda m: m.group(1).upper(), name)
+
+
+class _Camelize(Visitor):
+    def enter_field(self, node: FieldNode, *_: Any) -> FieldNode | None:
+        name = camel(node.name.value)
+        if name == node.name.value:
+            return None
+        return dataclasses.replace(node, alias=node.alias or node.name, name=NameNode(value=name))
+
+    def enter_argument(self, node: Any, *_: Any) -> Any:
+        name = camel(node.name.value)
+        if name == node.name.value:
+            return None
+        return dataclasses.replace(node, name=NameNode(value=name))
+
+
+def build() -> GraphQLSchema:
+    """The schema, without resolvers (see resolvers.attach)."""
+    return build_schema(SDL)
+
+
+def prepare(query: str) -> DocumentNode:
+    """Parse ``query`` and camelize its names; raises GraphQLError on a syntax error."""
+    return visit(parse(query), _Camelize())  # type: ignore[no-any-return]
+
+
+def root_fields(document: DocumentNode) -> list[str]:
+    """The camelCase root field names of every operation: the counters' operation names."""
+    names: list[str] = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode) and not selection.name.value.startswith("__"):
+                    names.append(selection.name.value)
+    return names
+
+
+def run(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    context: Any,
+) -> dict[str, Any]:
+    """Validate and execute; the result as Numerai's JSON body ({"data", "errors"})."""
+    errors = validate(schema, document, _RULES)
+    if errors:
+        return {"data": None, "errors": [_error(e) for e in errors]}
+    result = execute_sync(schema, document, variable_values=variables, context_value=context)
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [_error(e) for e in result.errors]
+    return body
+
+
+def _error(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    formatted.pop("extensions", None)
+    return formatted
