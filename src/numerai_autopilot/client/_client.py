@@ -20,7 +20,7 @@ from ._types import AccountModel, RoundInfo, SubmissionInfo
 from ._upload import Uploader
 
 log = logging.getLogger(__name__)
-_KEY_CHARS = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no whitespace: a header value
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace: a header value
 
 
 class NumeraiClient:
@@ -59,7 +59,7 @@ class NumeraiClient:
                 ("NUMERAI_PUBLIC_ID", public_id),
                 ("NUMERAI_SECRET_KEY", secret_key),
             ):
-                if not _KEY_CHARS.match(value):
+                if not _KEY_CHARS.fullmatch(value):
                     # Never echo the value: it is a secret.
                     raise ConfigError(
                         f"{name} contains spaces or control characters: copy it again"

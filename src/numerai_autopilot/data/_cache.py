@@ -147,6 +147,7 @@ class DataCache:
             },
         )
         os.replace(part, path)
+        part.with_name(part.name + ".etag").unlink(missing_ok=True)
         log.info("%s: downloaded %d bytes (sha256 %s)", path, size, digest[:12])
 
     def _count(self, dataset: str, n: int) -> None:

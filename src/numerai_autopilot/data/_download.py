@@ -48,13 +48,24 @@ def download_once(
     offset = part.stat().st_size if part.exists() else 0
     # identity: sizes and ranges must count the file's own bytes, not a compressed stream's.
     headers = {"Accept-Encoding": "identity"}
+    etag_file = part.with_name(part.name + ".etag")
+    etag = etag_file.read_text(encoding="utf-8").strip() if etag_file.exists() else ""
     if offset:
         headers["Range"] = f"bytes={offset}-"
+        if etag:
+            # If the file changed since the part began, the server sends all of it (200).
+            headers["If-Range"] = etag
     host = urlsplit(url).netloc
     what = f"download of {part.name.removesuffix('.part')} from {host}"
     try:
         with http.stream("GET", url, headers=headers) as resp:
             total = _check_response(resp, offset, part, what)
+            new_etag = resp.headers.get("etag", "")
+            if resp.status_code == 206 and etag and new_etag and new_etag != etag:
+                part.unlink(missing_ok=True)
+                raise TransientError(f"{what}: the file changed since the download began")
+            if resp.status_code == 200 or not etag:
+                etag_file.write_text(new_etag, encoding="utf-8")
             mode = "ab" if resp.status_code == 206 else "wb"
             with part.open(mode) as out:
                 for chunk in resp.iter_bytes(_CHUNK):
@@ -66,7 +77,7 @@ def download_once(
         raise TransientError(f"{what} timed out (will resume)") from exc
     except httpx.HTTPError as exc:
         raise TransientError(f"{what} failed: {type(exc).__name__} (will resume)") from exc
-    size = part.stat().st_size
+    size = part.stat().st_size if part.exists() else 0
     if total is not None and size != total:
         if size > total:
             part.unlink()  # longer than announced: nothing in it can be trusted
