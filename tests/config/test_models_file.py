@@ -13,7 +13,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_full_example_parses_with_defaults_applied(tmp_path: Path) -> None:
-    d = write(tmp_path, """
+    d = write(
+        tmp_path,
+        """
 [defaults]
 data_version = "v5.2"
 features = "medium"
@@ -43,7 +45,8 @@ enabled = false
 [[model]]
 name = "ep"
 entrypoint = "mymod:predict"
-""")
+""",
+    )
     cfg = load_models_file(d)
     m = cfg.by_name()
     assert m["anas"].tournament is Tournament.CLASSIC
@@ -78,22 +81,35 @@ def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "needles"),
     [
-        ('[[model]]\nname = "a"\nartifact = "a.txt"\nfromat = "x"\n',
-         ["model #1 ('a')", "fromat", "unknown field"]),
-        ('[[model]]\nname = "a"\nartifact = "a.txt"\nformat = "h5"\n',
-         ["model #1 ('a')", "format", "unknown format"]),
+        (
+            '[[model]]\nname = "a"\nartifact = "a.txt"\nfromat = "x"\n',
+            ["model #1 ('a')", "fromat", "unknown field"],
+        ),
+        (
+            '[[model]]\nname = "a"\nartifact = "a.txt"\nformat = "h5"\n',
+            ["model #1 ('a')", "format", "unknown format"],
+        ),
         ('[[model]]\nname = "a"\n', ["model #1 ('a')", "artifact: missing"]),
-        ('[[model]]\nname = "a"\ntournament = "forex"\nartifact = "a"\n',
-         ["tournament", "classic, signals or crypto"]),
-        ('[[model]]\nname = "a"\nartifact = "a"\n[[model]]\nname = "a"\nartifact = "b"\n',
-         ["model #2 ('a')", "duplicate"]),
+        (
+            '[[model]]\nname = "a"\ntournament = "forex"\nartifact = "a"\n',
+            ["tournament", "classic, signals or crypto"],
+        ),
+        (
+            '[[model]]\nname = "a"\nartifact = "a"\n[[model]]\nname = "a"\nartifact = "b"\n',
+            ["model #2 ('a')", "duplicate"],
+        ),
         ('[[model]]\nname = "a"\nartifact = "a"\nsha256 = "abc"\n', ["sha256", "64 hexadecimal"]),
         ('[[model]]\nname = "b"\nblend = { zz = 1.0 }\n', ["blend", "no entry named 'zz'"]),
-        ('[[model]]\nname = "b"\nblend = { a = -1.0 }\n[[model]]\nname="a"\nartifact="a"\n',
-         ["blend", "positive"]),
+        (
+            '[[model]]\nname = "b"\nblend = { a = -1.0 }\n[[model]]\nname="a"\nartifact="a"\n',
+            ["blend", "positive"],
+        ),
         ('[[model]]\nname = "a"\nartifact = "../outside.pkl"\n', ["outside the models dir"]),
         ('[[model]]\nname = "a"\nentrypoint = "not a spec"\n', ["module:function"]),
-        ('[defaults]\nrank = "yes please"\n[[model]]\nname="a"\nartifact="a"\n', ["[defaults]", "rank"]),
+        (
+            '[defaults]\nrank = "yes please"\n[[model]]\nname="a"\nartifact="a"\n',
+            ["[defaults]", "rank"],
+        ),
         ('[[model]]\nartifact = "a"\n', ["model #1", "name"]),
     ],
 )
@@ -110,7 +126,9 @@ def test_each_mistake_names_file_entry_and_field(
 
 
 def test_blend_across_tournaments_is_refused(tmp_path: Path) -> None:
-    d = write(tmp_path, """
+    d = write(
+        tmp_path,
+        """
 [[model]]
 name = "c"
 artifact = "c.txt"
@@ -121,6 +139,7 @@ artifact = "s.pkl"
 [[model]]
 name = "b"
 blend = { c = 1, s = 1 }
-""")
+""",
+    )
     with pytest.raises(ConfigError, match="another tournament"):
         load_models_file(d)

@@ -15,8 +15,10 @@ def test_defaults_without_environment() -> None:
 
 
 def test_flags_override_environment() -> None:
-    s = load_settings({"models_dir": "/m", "workers": None}, environ={
-        "NUMERAI_MODELS_DIR": "/env", "NUMERAI_WORKERS": "3"})
+    s = load_settings(
+        {"models_dir": "/m", "workers": None},
+        environ={"NUMERAI_MODELS_DIR": "/env", "NUMERAI_WORKERS": "3"},
+    )
     assert s.models_dir == Path("/m")
     assert s.workers == 3
 
@@ -24,9 +26,12 @@ def test_flags_override_environment() -> None:
 def test_secrets_from_file_variables(tmp_path: Path) -> None:
     (tmp_path / "pid").write_text("PUBLICID123\n")
     (tmp_path / "sk").write_text("SECRETKEY456\n")
-    s = load_settings(environ={
-        "NUMERAI_PUBLIC_ID_FILE": str(tmp_path / "pid"),
-        "NUMERAI_SECRET_KEY_FILE": str(tmp_path / "sk")})
+    s = load_settings(
+        environ={
+            "NUMERAI_PUBLIC_ID_FILE": str(tmp_path / "pid"),
+            "NUMERAI_SECRET_KEY_FILE": str(tmp_path / "sk"),
+        }
+    )
     assert s.require_credentials() == ("PUBLICID123", "SECRETKEY456")
     assert "SECRETKEY456" not in repr(s)
 
