@@ -273,6 +273,18 @@ def test_cache_on_disk_is_reused_by_a_new_instance(tmp_path: Path) -> None:
         assert second.generated_files == 0
 
 
+def test_a_file_missing_from_a_half_written_group_is_rebuilt_identically(tmp_path: Path) -> None:
+    with SyntheticData("tiny", cache_dir=tmp_path) as d:
+        bench = d.dataset_path(CLASSIC, 6, "v5.2/live_benchmark_models.parquet")
+        live = d.dataset_path(CLASSIC, 6, "v5.2/live.parquet")
+        before, live_mtime = bench.read_bytes(), live.stat().st_mtime_ns
+        bench.unlink()  # as if the process died between two files of the group
+        assert d.dataset_path(CLASSIC, 6, "v5.2/live_benchmark_models.parquet") == bench
+        assert bench.read_bytes() == before
+        assert live.stat().st_mtime_ns == live_mtime  # files already there are not rewritten
+        assert d.generated_files == 5
+
+
 def test_unknown_names_raise_key_error(data: SyntheticData) -> None:
     for tournament, name, round_number in [
         (CLASSIC, "v9.9/live.parquet", 1),
@@ -288,6 +300,8 @@ def test_unknown_names_raise_key_error(data: SyntheticData) -> None:
         data.feature_sets("v4.3")
     with pytest.raises(KeyError):
         data.list_datasets(99)
+    with pytest.raises(KeyError):
+        data.live_ids(CLASSIC, 0)
 
 
 def test_close_removes_the_private_temp_dir() -> None:
@@ -311,7 +325,7 @@ def test_full_size_live_round_has_v52_shape_and_builds_in_seconds(tmp_path: Path
             n: d.dataset_path(CLASSIC, 900, f"v5.2/{n}").stat().st_size
             for n in ("live.parquet", "live_benchmark_models.parquet", "features.json")
         }
-        log.warning("full-size live round: %.2f s, bytes %s", seconds, sizes)
+        log.info("full-size live round: %.2f s, bytes %s", seconds, sizes)
         live = pd.read_parquet(path)
         sets = d.feature_sets("v5.2")
         assert [len(sets[s]) for s in ("small", "medium", "all")] == [42, 780, 2748]

@@ -152,17 +152,17 @@ class ClassicData:
         }
         columns.update(zip(names, rows.features, strict=True))
         gen = fr.rng(self.seed, f"classic-targets-{data_type}")
-        main: np.ndarray | None = None
-        for spec in targets(version):
-            if not with_targets:
+        common = gen.standard_normal(len(eras), dtype=np.float32) if with_targets else None
+        for spec in targets(version):  # "target" comes first
+            if common is None:
                 columns[spec.name] = np.full(len(eras), np.nan, dtype=np.float32)
-                continue
-            # "target" is Numerai's alias of the main target: the same values as cyrusd_20.
-            values = main if spec.name == "target_cyrusd_20" and main is not None else None
-            if values is None:
-                values = fr.binned_target(rows.signal, spec.noise, gen, rows.era_size)
-            main = values if spec.name == "target" else main
-            columns[spec.name] = values
+            elif spec.name == "target_cyrusd_20":
+                # "target" is Numerai's alias of the main target: the same values.
+                columns[spec.name] = columns["target"]
+            else:
+                columns[spec.name] = fr.binned_target(
+                    rows.signal, spec.noise, gen, rows.era_size, common
+                )
         return fr.parquet_bytes(fr.table(columns, ("id", rows.ids)))
 
     def _benchmarks(

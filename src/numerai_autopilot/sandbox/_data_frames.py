@@ -86,10 +86,21 @@ def _ranks_by_era(values: FloatArray, era_size: int) -> FloatArray:
 
 
 def binned_target(
-    signal: FloatArray, noise: float, gen: np.random.Generator, era_size: int
+    signal: FloatArray,
+    noise: float,
+    gen: np.random.Generator,
+    era_size: int,
+    common: FloatArray | None = None,
 ) -> FloatArray:
-    """Signal plus noise, binned per era into {0, .25, .5, .75, 1} at 5/20/50/20/5 %, float32."""
-    latent = signal + np.float32(noise) * gen.standard_normal(signal.size, dtype=np.float32)
+    """Signal plus noise, binned per era into {0, .25, .5, .75, 1} at 5/20/50/20/5 %, float32.
+
+    With ``common`` (unit-variance noise shared by several targets) most of the noise is
+    shared, so targets correlate with each other the way Numerai's do.
+    """
+    own = gen.standard_normal(signal.size, dtype=np.float32)
+    if common is not None:
+        own = np.float32(0.8) * common + np.float32(0.6) * own
+    latent = signal + np.float32(noise) * own
     bins = np.searchsorted(_TARGET_EDGES, _ranks_by_era(latent, era_size))
     return (bins * 0.25).astype(np.float32)
 

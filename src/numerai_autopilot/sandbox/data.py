@@ -175,6 +175,8 @@ class SyntheticData:
         Raises :class:`UnknownDatasetError` (a KeyError) for an unknown tournament, name or a
         round number below 1.
         """
+        if self._closed:
+            raise DataError("this SyntheticData was closed: create a new one")
         group = self._names(tournament).get(filename)
         if group is None:
             raise UnknownDatasetError(
@@ -196,6 +198,8 @@ class SyntheticData:
         """The ids a submission must cover this round: Classic ``id``s, Signals tickers or
         Crypto symbols, in the order of the round's live.parquet."""
         t = self._tournament(tournament)
+        if round_number < 1:
+            raise UnknownDatasetError(f"round {round_number} does not exist: rounds start at 1")
         if t is Tournament.CLASSIC:
             return self._classic.live_ids(round_number)
         if t is Tournament.SIGNALS:
@@ -238,10 +242,14 @@ class SyntheticData:
     def _generate(self, group: _Group, round_number: int, folder: Path) -> None:
         started = time.perf_counter()
         files = group.build(round_number)
+        written = 0
         for bare, data in files.items():
-            _write_atomic(folder / (group.prefix + bare), data)
+            target = folder / (group.prefix + bare)
+            if not target.is_file():  # a run killed mid-group left some; they are identical
+                _write_atomic(target, data)
+                written += 1
         with self._guard:
-            self.generated_files += len(files)
+            self.generated_files += written
         log.info(
             "generated %s%s for round %d (%s scale): %d bytes in %.2f s",
             group.prefix,
