@@ -1,0 +1,133 @@
+"""Loaders for native model files: LightGBM text, XGBoost json/ubj, CatBoost cbm.
+
+Each predictor selects exactly the model's stored features in the model's order before
+predicting (LightGBM would otherwise predict garbage on reordered columns, silently).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import ModelSpec
+from ..errors import ModelError
+from ._features import choose_features, select
+from ._output import require, threads, to_series
+
+_CLASSIFIER_LOSSES = ("Logloss", "CrossEntropy")
+
+
+class _NativePredictor:
+    """Common shape: choose the columns once per live frame, then call the library."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        model: Any,
+        stored: list[str] | None,
+        n_features: int | None,
+        feature_sets: Mapping[str, list[str]] | None,
+    ) -> None:
+        self.spec = spec
+        self.model = model
+        self.stored = stored
+        self.n_features = n_features
+        self.feature_sets = feature_sets
+
+    def features(self, live: pd.DataFrame) -> pd.DataFrame:
+        names = choose_features(
+            self.spec, self.stored, self.feature_sets, list(live.columns), self.n_features
+        )
+        return select(self.spec, live, names)
+
+    def predict(self, live: pd.DataFrame, benchmarks: pd.DataFrame | None) -> pd.Series:
+        x = self.features(live)
+        try:
+            raw = self.raw_predict(x)
+        except MemoryError:
+            raise
+        except Exception as exc:  # the library's own errors, translated once, here
+            raise ModelError(
+                f"model {self.spec.name!r}: {type(exc).__name__} while predicting: {exc}"
+            ) from exc
+        return to_series(raw, live.index, self.spec.name)
+
+    def raw_predict(self, x: pd.DataFrame) -> Any:
+        raise NotImplementedError
+
+
+class LightGBMPredictor(_NativePredictor):
+    def raw_predict(self, x: pd.DataFrame) -> Any:
+        # Positional input (numpy) after our own selection: LightGBM matches by position.
+        return self.model.predict(x.to_numpy(dtype=np.float32), num_threads=threads())
+
+
+class XGBoostPredictor(_NativePredictor):
+    def raw_predict(self, x: pd.DataFrame) -> Any:
+        xgb = require("xgboost", self.spec.name)
+        names = list(x.columns) if self.stored else None
+        dm = xgb.DMatrix(x.to_numpy(dtype=np.float32), feature_names=names)
+        return self.model.predict(dm)
+
+
+class CatBoostPredictor(_NativePredictor):
+    def raw_predict(self, x: pd.DataFrame) -> Any:
+        loss = str(self.model.get_all_params().get("loss_function", ""))
+        kind = "Probability" if loss in _CLASSIFIER_LOSSES else "RawFormulaVal"
+        out = self.model.predict(x.to_numpy(), prediction_type=kind, thread_count=threads() or -1)
+        return out[:, 1] if kind == "Probability" else out
+
+
+def _load(spec: ModelSpec, what: str, fn: Any) -> Any:
+    try:
+        return fn()
+    except MemoryError:
+        raise
+    except Exception as exc:  # a corrupt or foreign file: the library says why
+        raise ModelError(
+            f"model {spec.name!r}: cannot load {spec.artifact} as {what}: {exc}"
+        ) from exc
+
+
+def load_lightgbm(
+    spec: ModelSpec, path: Path, feature_sets: Mapping[str, list[str]] | None
+) -> LightGBMPredictor:
+    """A LightGBM text model; always fed its stored ``feature_name()`` list, in order."""
+    lgb = require("lightgbm", spec.name)
+    booster = _load(spec, "a LightGBM model", lambda: lgb.Booster(model_file=str(path)))
+    return LightGBMPredictor(
+        spec, booster, booster.feature_name(), booster.num_feature(), feature_sets
+    )
+
+
+def load_xgboost(
+    spec: ModelSpec, path: Path, feature_sets: Mapping[str, list[str]] | None
+) -> XGBoostPredictor:
+    """An XGBoost .json/.ubj model; features from ``Booster.feature_names`` when stored."""
+    xgb = require("xgboost", spec.name)
+    booster = _load(spec, "an XGBoost model", lambda: xgb.Booster(model_file=str(path)))
+    if threads():
+        booster.set_param({"nthread": threads()})
+    return XGBoostPredictor(
+        spec, booster, booster.feature_names, booster.num_features(), feature_sets
+    )
+
+
+def load_catboost(
+    spec: ModelSpec, path: Path, feature_sets: Mapping[str, list[str]] | None
+) -> CatBoostPredictor:
+    """A CatBoost .cbm model; classifiers give the positive class probability."""
+    cb = require("catboost", spec.name)
+
+    def load() -> Any:
+        model = cb.CatBoost()
+        model.load_model(str(path))
+        return model
+
+    model = _load(spec, "a CatBoost model", load)
+    names = list(model.feature_names_ or [])
+    return CatBoostPredictor(spec, model, names, len(names) or None, feature_sets)

@@ -1,0 +1,133 @@
+"""Cheap questions about a model entry, answered without importing any model library."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..config import ModelSpec
+from ..errors import ArtifactChangedError, ConfigError, ModelError
+from ._features import (
+    configured_features,
+    lightgbm_header_features,
+    real_names,
+    xgboost_json_features,
+)
+
+_BY_SUFFIX = {
+    ".json": "xgboost",
+    ".ubj": "xgboost",
+    ".cbm": "catboost",
+    ".onnx": "onnx",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".cloudpickle": "pickle",
+    ".joblib": "joblib",
+    ".csv": "predictions",
+    ".parquet": "predictions",
+}
+# Formats whose predict may be Numerai's predict(live_features, live_benchmark_models).
+_FUNCTION_LIKE = frozenset({"pickle", "joblib", "function", "entrypoint"})
+_CHUNK = 1 << 20
+
+
+def infer_format(spec: ModelSpec) -> str:
+    """The entry's format: ``spec.format`` when set, else from the artifact's content and name.
+
+    A LightGBM text model is recognised by its first line (``tree``) whatever its extension.
+    Raises ConfigError naming the model when the format cannot be told.
+    """
+    if spec.format is not None:
+        return spec.format
+    if spec.blend is not None:
+        return "blend"
+    if spec.entrypoint is not None:
+        return "entrypoint"
+    if spec.artifact is None:
+        raise ConfigError(f"model {spec.name!r}: no artifact, so no format to infer")
+    head = _head(spec.artifact)
+    if head.startswith((b"tree\n", b"tree\r\n")):
+        return "lightgbm"
+    if head.startswith(b"CBM1"):
+        return "catboost"
+    fmt = _BY_SUFFIX.get(spec.artifact.suffix.lower())
+    if fmt is None and not spec.artifact.exists():
+        raise ModelError(f"model {spec.name!r}: artifact {spec.artifact} does not exist")
+    if fmt is None:
+        raise ConfigError(
+            f"model {spec.name!r}: cannot tell the format of {spec.artifact.name}: set "
+            "format = one of pickle, joblib, function, lightgbm, xgboost, catboost, onnx, "
+            "predictions"
+        )
+    return fmt
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(16)
+    except FileNotFoundError:
+        return b""  # the suffix may still tell; verify_artifact reports the missing file
+    except OSError as exc:
+        raise ModelError(f"cannot read artifact {path}: {exc.strerror}") from exc
+
+
+def declared_features(
+    spec: ModelSpec, feature_sets: Mapping[str, list[str]] | None
+) -> list[str] | None:
+    """The ordered feature list the model will use, when knowable without loading it.
+
+    The model's own list when cheap to read (a LightGBM text header, XGBoost JSON), else the
+    configured ``features`` (a feature set name or a file), else None: unknown, so the run
+    loads every feature. Matches what :func:`load_predictor` will select.
+    """
+    fmt = infer_format(spec)
+    own: list[str] | None = None
+    if spec.artifact is not None and spec.artifact.is_file():
+        if fmt == "lightgbm":
+            own = real_names(lightgbm_header_features(spec.artifact))
+        elif fmt == "xgboost" and spec.artifact.suffix.lower() == ".json":
+            own = real_names(xgboost_json_features(spec.artifact))
+    if own is not None:
+        return own
+    return configured_features(spec, feature_sets)
+
+
+def needs_benchmarks(spec: ModelSpec) -> bool:
+    """True when the model may call for ``live_benchmark_models``: Model Upload style
+    functions (pickles and entry points) take it as their second parameter."""
+    return infer_format(spec) in _FUNCTION_LIKE
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_artifact(spec: ModelSpec) -> None:
+    """Check the artifact exists and, when pinned, matches ``spec.sha256``.
+
+    Raises ModelError naming the path when it is missing, ArtifactChangedError on a mismatch.
+    """
+    if spec.artifact is None:
+        return
+    if not spec.artifact.is_file():
+        raise ModelError(f"model {spec.name!r}: artifact {spec.artifact} does not exist")
+    if spec.sha256 is None:
+        return
+    try:
+        actual = sha256_file(spec.artifact)
+    except OSError as exc:
+        raise ModelError(
+            f"model {spec.name!r}: cannot read artifact {spec.artifact}: {exc.strerror}"
+        ) from exc
+    if actual != spec.sha256.lower():
+        raise ArtifactChangedError(
+            f"model {spec.name!r}: {spec.artifact} changed: sha256 is {actual}, the models file "
+            f"pins {spec.sha256}; update the pin if the new artifact is intended"
+        )
