@@ -30,3 +30,31 @@ def predictions(ids: list[str], id_col: str, pred_col: str) -> pd.DataFrame:
     """A valid submission frame: every id once, distinct values inside (0, 1)."""
     n = len(ids)
     return pd.DataFrame({id_col: ids, pred_col: [(i + 0.5) / n for i in range(n)]})
+
+
+ROUND_QUERY = (
+    "query($t: Int!) { rounds(tournament: $t, number: 0) { number openTime closeStakingTime } }"
+)
+AUTH_QUERY = """query($filename: String!, $tournament: Int!, $modelId: String) {
+  submissionUploadAuth(filename: $filename, tournament: $tournament, modelId: $modelId) {
+    filename url } }"""
+CREATE_MUTATION = """mutation($filename: String!, $tournament: Int!, $modelId: String) {
+  createSubmission(filename: $filename, tournament: $tournament, modelId: $modelId) { id } }"""
+
+
+def upload_auth(client: httpx.Client, sb: Sandbox, model: str) -> dict[str, str]:
+    """Ask for a Classic upload URL for ``model`` (a name); returns {filename, url}."""
+    variables = {"filename": "p.csv", "tournament": 8, "modelId": model_id(sb, model)}
+    auth: dict[str, str] = gql(client, sb, AUTH_QUERY, variables).json()["data"][
+        "submissionUploadAuth"
+    ]
+    return auth
+
+
+def create(client: httpx.Client, sb: Sandbox, model: str, filename: str) -> httpx.Response:
+    variables = {"filename": filename, "tournament": 8, "modelId": model_id(sb, model)}
+    return gql(client, sb, CREATE_MUTATION, variables)
+
+
+def classic_csv(sb: Sandbox) -> bytes:
+    return predictions(sb.live_ids(8), "id", "prediction").to_csv(index=False).encode()
