@@ -14,7 +14,7 @@ from ..errors import ApiError, ConfigError, NotFoundError, RoundClosedError, Tra
 from ..tournaments import Tournament
 from . import _queries as q
 from ._graphql import GraphQL, require, shape_error
-from ._parse import parse_round, parse_submission, parse_tournament
+from ._parse import parse_latest, parse_models, parse_round, parse_submission, parse_tournament
 from ._retry import RetryPolicy
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 from ._upload import Uploader
@@ -153,41 +153,21 @@ class NumeraiClient:
 
     def account_models(self) -> list[AccountModel]:
         """Every model of the account, all tournaments, in one request. Models of tournaments
-        this tool does not know are skipped (logged)."""
+        this tool does not know are skipped (logged); an answer lacking a model's id, name or
+        tournament is a TransientError (retried), never a shorter list."""
         op = "account.models"
-        out: list[AccountModel] = []
-        for m in self._account_models_raw(op, q.ACCOUNT_MODELS, None):
-            t = parse_tournament(m.get("tournament"))
-            if t is None or not m.get("id") or not m.get("name"):
-                log.info("skipping model %r of tournament %r", m.get("name"), m.get("tournament"))
-                continue
-            out.append(AccountModel(id=str(m["id"]), name=str(m["name"]), tournament=t))
-        return out
+        return parse_models(op, self._account_models_raw(op, q.ACCOUNT_MODELS, None))
 
     def latest_submissions(self, latest_n_rounds: int = 1) -> dict[str, list[SubmissionInfo]]:
         """model id -> its submissions of the latest ``latest_n_rounds`` rounds, every model of the
-        account in ONE request (``latestSubmissions``). A server that does not know the field
+        account in ONE request (``latestSubmissions``). A round without a submission appears as
+        an entry with ``status == "none"`` and no id. A server that does not know the field
         raises ApiError: fall back to :meth:`model_submissions`."""
         op = "account.models.latestSubmissions"
-        out: dict[str, list[SubmissionInfo]] = {}
         models = self._account_models_raw(
             op, q.LATEST_SUBMISSIONS, {"latestNRounds": latest_n_rounds}
         )
-        for m in models:
-            model_id = m.get("id")
-            if not model_id:
-                continue
-            subs = m.get("latestSubmissions") or []
-            if not isinstance(subs, list):
-                raise shape_error(op, "latestSubmissions is not a list")
-            out[str(model_id)] = [
-                parse_submission(
-                    op, str(model_id), s, round_key="roundNumber", time_key="timestamp"
-                )
-                for s in subs
-                if isinstance(s, dict)
-            ]
-        return out
+        return parse_latest(op, models)
 
     def _all_model_submissions(self, model_id: str) -> list[dict[str, Any]]:
         op = "model.submissions"

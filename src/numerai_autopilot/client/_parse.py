@@ -3,6 +3,7 @@ one is a shape change (permanent)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,9 @@ from ..clock import parse_time
 from ..errors import TransientError
 from ..tournaments import Tournament
 from ._graphql import shape_error
-from ._types import RoundInfo, SubmissionInfo
+from ._types import AccountModel, RoundInfo, SubmissionInfo
+
+log = logging.getLogger(__name__)
 
 
 def parse_tournament(value: Any) -> Tournament | None:
@@ -76,3 +79,44 @@ def parse_submission(
         status=None if raw.get("status") is None else str(raw["status"]),
         timestamp=parse_time_field(op, raw, time_key),
     )
+
+
+def parse_models(op: str, raw_models: list[Any]) -> list[AccountModel]:
+    """``account.models`` as AccountModels. Models of unknown tournaments are skipped (logged);
+    a model lacking its id, name or tournament is a partial answer: TransientError, never a
+    shorter list (that would hide models from the run)."""
+    out: list[AccountModel] = []
+    for m in raw_models:
+        if not isinstance(m, dict):
+            raise shape_error(op, "a model is not an object")
+        for key in ("id", "name", "tournament"):
+            if m.get(key) is None:
+                raise TransientError(f"{op}: answer lacks the {key} of a model")
+        t = parse_tournament(m["tournament"])
+        if t is None:
+            log.info("skipping model %r of tournament %r", m["name"], m["tournament"])
+            continue
+        out.append(AccountModel(id=str(m["id"]), name=str(m["name"]), tournament=t))
+    return out
+
+
+def parse_latest(op: str, raw_models: list[Any]) -> dict[str, list[SubmissionInfo]]:
+    """model id -> ``latestSubmissions`` entries. A missing list, status or round number is a
+    partial answer (TransientError): read as "nothing submitted" it would cause a duplicate."""
+    out: dict[str, list[SubmissionInfo]] = {}
+    for m in raw_models:
+        if not isinstance(m, dict) or m.get("id") is None or "latestSubmissions" not in m:
+            raise TransientError(f"{op}: answer lacks a model's id or latestSubmissions")
+        model_id = str(m["id"])
+        subs = m["latestSubmissions"] or []
+        if not isinstance(subs, list):
+            raise shape_error(op, "latestSubmissions is not a list")
+        infos = []
+        for s in subs:
+            if not isinstance(s, dict) or s.get("status") is None or "roundNumber" not in s:
+                raise TransientError(f"{op}: answer lacks a submission's status or round")
+            infos.append(
+                parse_submission(op, model_id, s, round_key="roundNumber", time_key="timestamp")
+            )
+        out[model_id] = infos
+    return out

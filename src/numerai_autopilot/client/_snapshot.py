@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ApiError, RoundClosedError, TransientError
 from ..tournaments import Tournament
 from ._graphql import require, shape_error
-from ._parse import parse_round, parse_submission, parse_tournament
+from ._parse import parse_latest, parse_models, parse_round
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
 if TYPE_CHECKING:
@@ -81,25 +81,7 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
 def _models_and_latest(
     op: str, raw_models: list[Any]
 ) -> tuple[list[AccountModel], dict[str, list[SubmissionInfo]]]:
-    models: list[AccountModel] = []
-    latest: dict[str, list[SubmissionInfo]] = {}
-    for m in raw_models:
-        if not isinstance(m, dict):
-            continue
-        t = parse_tournament(m.get("tournament"))
-        if t is None or not m.get("id") or not m.get("name"):
-            continue
-        mid = str(m["id"])
-        models.append(AccountModel(id=mid, name=str(m["name"]), tournament=t))
-        subs = m.get("latestSubmissions") or []
-        if not isinstance(subs, list):
-            raise shape_error(op, "latestSubmissions is not a list")
-        latest[mid] = [
-            parse_submission(op, mid, s, round_key="roundNumber", time_key="timestamp")
-            for s in subs
-            if isinstance(s, dict)
-        ]
-    return models, latest
+    return parse_models(op, raw_models), parse_latest(op, raw_models)
 
 
 def _piecewise(
