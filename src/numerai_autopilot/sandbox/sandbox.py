@@ -51,7 +51,7 @@ class Sandbox:
         cache_dir: Path | None = None,
         data: DataSource | None = None,
     ) -> None:
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the sandbox only listens on the loopback interface")
         self.scale, self.seed, self.host, self.port = scale, seed, host, port
         self.clock: Clock = time_source or SystemClock()

@@ -1,0 +1,108 @@
+"""``numerai-autopilot sandbox serve``: a local Numerai on the loopback interface."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+app = typer.Typer(
+    help="A local Numerai (GraphQL API, datasets, uploads, faults) for tests and demos.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
+@app.callback()
+def sandbox() -> None:
+    """A local Numerai (GraphQL API, datasets, uploads, faults) for tests and demos."""
+
+
+def write_state_file(directory: Path, info: dict[str, object]) -> Path:
+    """Write ``directory/sandbox.json`` atomically, readable by the owner only (it holds a key)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "sandbox.json"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sandbox-")
+    with os.fdopen(fd, "w") as out:
+        json.dump(info, out, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, target)
+    return target
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port to listen on; 0 picks a free port")] = 0,
+    host: Annotated[
+        str, typer.Option(help="Address to bind: loopback only (127.0.0.1 or localhost)")
+    ] = "127.0.0.1",
+    scale: Annotated[
+        str,
+        typer.Option(
+            help="Synthetic data size: tiny (a few hundred rows, for tests) or full "
+            "(about 6,800 live rows x 2,748 features, like v5.2)"
+        ),
+    ] = "tiny",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data, ids and keys")] = 0,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for uploads and DIR/sandbox.json (url, public_id, secret_key, models); "
+            "default: a temporary folder, removed on exit",
+            show_default=False,
+        ),
+    ] = None,
+    clock: Annotated[
+        str,
+        typer.Option(
+            help="now: a round is open in every tournament from start-up (1 h); "
+            "schedule: Numerai's real Tue-Sat 12:00 UTC windows"
+        ),
+    ] = "now",
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder caching generated data between runs; default: a temporary folder",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve a local Numerai until Ctrl-C and print its URL (GraphQL: POST /, admin: /_sandbox/)."""
+    from ..sandbox import Sandbox
+
+    if host not in LOOPBACK:
+        raise typer.BadParameter("the sandbox only listens on loopback", param_hint="--host")
+    if scale not in ("tiny", "full"):
+        raise typer.BadParameter("use tiny or full", param_hint="--scale")
+    if clock not in ("now", "schedule"):
+        raise typer.BadParameter("use now or schedule", param_hint="--clock")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    scale_value: Literal["tiny", "full"] = "full" if scale == "full" else "tiny"
+    clock_value: Literal["now", "schedule"] = "schedule" if clock == "schedule" else "now"
+    sandbox = Sandbox(
+        scale=scale_value,
+        seed=seed,
+        state_dir=state,
+        port=port,
+        host=host,
+        clock=clock_value,
+        cache_dir=cache,
+    )
+    sandbox.start()
+    if state is not None:
+        path = write_state_file(state, sandbox.info())
+        typer.echo(f"state file: {path}")
+    typer.echo(sandbox.url, err=False)
+    typer.echo(f"public id: {sandbox.public_id}  (secret key in the state file)", err=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        typer.echo("stopped", err=True)
