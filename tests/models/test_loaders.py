@@ -321,3 +321,98 @@ def test_unknown_feature_set_is_a_config_error(tmp_path: Path, live: pd.DataFram
     spec = spec_for("r", path, features="huge")
     with pytest.raises(ConfigError, match=r"no feature set 'huge'.*known: small"):
         load_predictor(spec, {"small": FEATURES[:2]}).predict(live, None)
+
+
+def _library_estimators() -> list[tuple[str, Any]]:
+    import catboost
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    return [
+        ("lgbm_classifier", lgb.LGBMClassifier(n_estimators=5, verbose=-1)),
+        ("xgb_classifier", xgb.XGBClassifier(n_estimators=5, max_depth=2)),
+        ("catboost_classifier", catboost.CatBoostClassifier(iterations=5, verbose=False)),
+        ("xgb_regressor", xgb.XGBRegressor(n_estimators=5, max_depth=2)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_pickled_library_estimators_equal_their_own_predictions(
+    index: int, tmp_path: Path, train: Train, live: pd.DataFrame
+) -> None:
+    name, model = _library_estimators()[index]
+    x, y = train
+    cols = LGB_FEATURES
+    target = (y > 0.5).astype(int) if "classifier" in name else y
+    model.fit(x[cols], target)
+    path = tmp_path / f"{name}.pkl"
+    path.write_bytes(pickle.dumps(model))
+    got = load_predictor(spec_for(name, path), None).predict(reversed_columns(live), None)
+    expected = (
+        model.predict_proba(live[cols])[:, 1] if "classifier" in name else model.predict(live[cols])
+    )
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-6)
+
+
+def test_pickled_boosters_are_fed_their_stored_features(
+    lgb_model: tuple[Path, Any], tmp_path: Path, train: Train, live: pd.DataFrame
+) -> None:
+    import xgboost as xgb
+
+    _, lgb_booster = lgb_model
+    x, y = train
+    xgb_booster = xgb.train({"max_depth": 2}, xgb.DMatrix(x[LGB_FEATURES], y), 5)
+    for name, booster in (("lgb_booster", lgb_booster), ("xgb_booster", xgb_booster)):
+        path = tmp_path / f"{name}.pkl"
+        path.write_bytes(pickle.dumps(booster))
+        got = load_predictor(spec_for(name, path), None).predict(reversed_columns(live), None)
+        if name == "lgb_booster":
+            expected = booster.predict(live[LGB_FEATURES].to_numpy())
+        else:
+            expected = booster.predict(xgb.DMatrix(live[LGB_FEATURES]))
+        np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-6)
+
+
+def test_onnx_with_one_input_per_column_is_fed_by_name(
+    art: Path, train: Train, live: pd.DataFrame
+) -> None:
+    from onnx import TensorProto, helper, numpy_helper
+    from sklearn.linear_model import Ridge
+
+    x, y = train
+    cols = ["feature_dune", "feature_birch"]
+    model = Ridge().fit(x[cols].to_numpy(dtype=np.float32), y)
+    # A linear model taking its two columns as two named inputs (as from a DataFrame).
+    coef = numpy_helper.from_array(model.coef_.astype(np.float32).reshape(2, 1), "coef")
+    bias = numpy_helper.from_array(np.array([model.intercept_], dtype=np.float32), "bias")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Concat", cols, ["x"], axis=1),
+            helper.make_node("MatMul", ["x", "coef"], ["xw"]),
+            helper.make_node("Add", ["xw", "bias"], ["variable"]),
+        ],
+        "per_column",
+        [helper.make_tensor_value_info(c, TensorProto.FLOAT, [None, 1]) for c in cols],
+        [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])],
+        initializer=[coef, bias],
+    )
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    proto.ir_version = 8
+    path = art / "per_column.onnx"
+    path.write_bytes(proto.SerializeToString())
+    got = load_predictor(spec_for("pc", path), None).predict(reversed_columns(live), None)
+    np.testing.assert_allclose(got.to_numpy(), model.predict(live[cols].to_numpy()), rtol=1e-5)
+
+
+def test_pickle_needing_a_missing_library_names_the_extra(
+    tmp_path: Path, train: Train, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lightgbm as lgb
+
+    x, y = train
+    path = tmp_path / "lgbm.pkl"
+    path.write_bytes(pickle.dumps(lgb.LGBMRegressor(n_estimators=2, verbose=-1).fit(x, y)))
+    for module in [m for m in sys.modules if m == "lightgbm" or m.startswith("lightgbm.")]:
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(MissingExtraError, match=r"numerai-autopilot\[lightgbm\]"):
+        load_predictor(spec_for("lgbm", path), None)

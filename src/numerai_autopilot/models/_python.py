@@ -128,7 +128,7 @@ _NAME_GETTERS: tuple[Callable[[Any], Any], ...] = (
 
 def _width(model: Any) -> int | None:
     n = getattr(model, "n_features_in_", None)
-    if isinstance(n, int | np.integer):
+    if isinstance(n, int | np.integer) and n > 0:  # CatBoost reports 0 after unpickling
         return int(n)
     return None
 
