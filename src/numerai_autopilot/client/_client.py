@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 
 from .. import __version__
 from ..clock import Clock, SystemClock
-from ..errors import ApiError, ConfigError, NotFoundError, RoundClosedError, TransientError
+from ..errors import ApiError, ConfigError, NotFoundError, RoundClosedError
 from ..tournaments import Tournament
 from . import _queries as q
 from ._graphql import GraphQL, require, shape_error
-from ._parse import parse_latest, parse_models, parse_round, parse_submission, parse_tournament
+from ._parse import (
+    account_models_of,
+    parse_latest,
+    parse_models,
+    parse_round,
+    parse_submission,
+    parse_tournament,
+)
 from ._retry import RetryPolicy
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 from ._upload import Uploader
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace: a header value
 
 
@@ -111,10 +120,31 @@ class NumeraiClient:
         self.close()
 
     # --- helpers -------------------------------------------------------------------------------
+    def _call(
+        self,
+        op: str,
+        query: str,
+        variables: dict[str, Any] | None,
+        read: Callable[[dict[str, Any]], T],
+        *,
+        auth: bool = False,
+    ) -> T:
+        """Execute and read the answer inside one retried attempt: a partial answer (a
+        TransientError from ``read``) is asked again like a failed request."""
+        return self._retry.call(
+            op, lambda: read(self._gql.execute(op, query, variables, auth=auth))
+        )
+
     def _query(
         self, op: str, query: str, variables: dict[str, Any] | None = None, *, auth: bool = False
     ) -> dict[str, Any]:
-        return self._retry.call(op, lambda: self._gql.execute(op, query, variables, auth=auth))
+        return self._call(op, query, variables, lambda data: data, auth=auth)
+
+    def _field(
+        self, op: str, query: str, variables: dict[str, Any], key: str, *, auth: bool = False
+    ) -> Any:
+        """The answer's top-level ``key`` (an answer without it is retried)."""
+        return self._call(op, query, variables, lambda data: require(op, data, key), auth=auth)
 
     # --- rounds --------------------------------------------------------------------------------
     def current_round(self, tournament: Tournament) -> RoundInfo | None:
@@ -124,39 +154,40 @@ class NumeraiClient:
         round not open for submissions" and ``[null]`` (both give None), or the last round, already
         closed (returned as is: check :meth:`RoundInfo.is_open`)."""
         op = "rounds"
+
+        def read(data: dict[str, Any]) -> RoundInfo | None:
+            rounds = require(op, data, "rounds")
+            if rounds is None or rounds == []:
+                return None
+            if not isinstance(rounds, list):
+                raise shape_error(op, "rounds is not a list")
+            return None if rounds[0] is None else parse_round(op, tournament, rounds[0])
+
         try:
-            data = self._query(op, q.CURRENT_ROUND, {"tournament": int(tournament)})
+            return self._call(op, q.CURRENT_ROUND, {"tournament": int(tournament)}, read)
         except RoundClosedError as exc:
             log.info("no %s round open: %s", tournament.label, exc)
             return None
-        rounds = require(op, data, "rounds")
-        if rounds is None or rounds == []:
-            return None
-        if not isinstance(rounds, list):
-            raise shape_error(op, "rounds is not a list")
-        if rounds[0] is None:
-            return None
-        return parse_round(op, tournament, rounds[0])
 
     # --- account -------------------------------------------------------------------------------
-    def _account_models_raw(
-        self, op: str, query: str, variables: dict[str, Any] | None
-    ) -> list[Any]:
-        data = self._query(op, query, variables, auth=True)
-        account = require(op, data, "account")
-        if not isinstance(account, dict):
-            raise TransientError(f"{op}: answer has no account")
-        models = require(op, account, "models")
-        if not isinstance(models, list):
-            raise shape_error(op, "account.models is not a list")
-        return [m for m in models if isinstance(m, dict)]
+    def _account_models(
+        self,
+        op: str,
+        query: str,
+        variables: dict[str, Any] | None,
+        read: Callable[[str, list[Any]], T],
+    ) -> T:
+        def read_account(data: dict[str, Any]) -> T:
+            return read(op, account_models_of(op, data))
+
+        return self._call(op, query, variables, read_account, auth=True)
 
     def account_models(self) -> list[AccountModel]:
         """Every model of the account, all tournaments, in one request. Models of tournaments
         this tool does not know are skipped (logged); an answer lacking a model's id, name or
         tournament is a TransientError (retried), never a shorter list."""
         op = "account.models"
-        return parse_models(op, self._account_models_raw(op, q.ACCOUNT_MODELS, None))
+        return self._account_models(op, q.ACCOUNT_MODELS, None, parse_models)
 
     def latest_submissions(self, latest_n_rounds: int = 1) -> dict[str, list[SubmissionInfo]]:
         """model id -> its submissions of the latest ``latest_n_rounds`` rounds, every model of the
@@ -164,10 +195,8 @@ class NumeraiClient:
         an entry with ``status == "none"`` and no id. A server that does not know the field
         raises ApiError: fall back to :meth:`model_submissions`."""
         op = "account.models.latestSubmissions"
-        models = self._account_models_raw(
-            op, q.LATEST_SUBMISSIONS, {"latestNRounds": latest_n_rounds}
-        )
-        return parse_latest(op, models)
+        variables = {"latestNRounds": latest_n_rounds}
+        return self._account_models(op, q.LATEST_SUBMISSIONS, variables, parse_latest)
 
     def _all_model_submissions(self, model_id: str) -> list[dict[str, Any]]:
         op = "model.submissions"
@@ -208,10 +237,8 @@ class NumeraiClient:
     def list_datasets(self, tournament: Tournament, round_number: int | None = None) -> list[str]:
         """Dataset names of the round (current when None), e.g. ``v5.2/live.parquet``."""
         op = "listDatasets"
-        data = self._query(
-            op, q.LIST_DATASETS, {"round": round_number, "tournament": int(tournament)}
-        )
-        names = require(op, data, "listDatasets")
+        variables = {"round": round_number, "tournament": int(tournament)}
+        names = self._field(op, q.LIST_DATASETS, variables, "listDatasets")
         if names is None:
             return []
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
@@ -224,8 +251,7 @@ class NumeraiClient:
         """A short-lived download URL for ``filename`` of the round (current when None)."""
         op = "dataset"
         variables = {"filename": filename, "round": round_number, "tournament": int(tournament)}
-        data = self._query(op, q.DATASET_URL, variables)
-        url = require(op, data, "dataset")
+        url = self._field(op, q.DATASET_URL, variables, "dataset")
         if url is None or url == "":
             raise NotFoundError(
                 f"dataset {filename!r} is not available for {tournament.label} round "
@@ -271,10 +297,8 @@ class NumeraiClient:
         """Set (or clear, with None) the URL Numerai calls when a round opens; True if accepted."""
         op = "setSubmissionWebhook"
         # Setting a value is idempotent, so retrying is safe.
-        data = self._query(
-            op, q.SET_WEBHOOK, {"modelId": model_id, "newSubmissionWebhook": url}, auth=True
-        )
-        value = require(op, data, "setSubmissionWebhook")
+        variables = {"modelId": model_id, "newSubmissionWebhook": url}
+        value = self._field(op, q.SET_WEBHOOK, variables, op, auth=True)
         # Numerai answers the string "true".
         if value is True or value == "true":
             return True

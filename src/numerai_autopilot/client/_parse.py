@@ -120,3 +120,14 @@ def parse_latest(op: str, raw_models: list[Any]) -> dict[str, list[SubmissionInf
             )
         out[model_id] = infos
     return out
+
+
+def account_models_of(op: str, data: dict[str, Any]) -> list[Any]:
+    """``data.account.models``; a missing account or list is a partial answer."""
+    account = data.get("account")
+    if not isinstance(account, dict) or "models" not in account:
+        raise TransientError(f"{op}: answer has no account models")
+    models = account["models"]
+    if not isinstance(models, list):
+        raise shape_error(op, "account.models is not a list")
+    return models

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError, RoundClosedError, TransientError
+from ..errors import ApiError, RoundClosedError
 from ..tournaments import Tournament
 from ._graphql import require, shape_error
-from ._parse import parse_latest, parse_models, parse_round
+from ._parse import account_models_of, parse_latest, parse_models, parse_round
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
 if TYPE_CHECKING:
@@ -53,7 +53,13 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
     """Rounds of ``tournaments``, the account's models and their latest submissions."""
     op = "snapshot"
     try:
-        data = client._query(op, snapshot_query(tournaments), None, auth=True)
+        return client._call(
+            op,
+            snapshot_query(tournaments),
+            None,
+            lambda data: _read_snapshot(op, tournaments, data),
+            auth=True,
+        )
     except RoundClosedError as exc:
         log.info("a tournament is between rounds (%s): asking each part on its own", exc)
         return _piecewise(client, tournaments)
@@ -62,6 +68,10 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
             raise
         log.warning("the API does not answer latestSubmissions: asking each model on its own")
         return _piecewise(client, tournaments, per_model=True)
+
+
+def _read_snapshot(op: str, tournaments: Sequence[Tournament], data: dict[str, Any]) -> Snapshot:
+    # Inside the retried attempt: a partial answer (TransientError) is asked again.
     rounds: dict[Tournament, RoundInfo | None] = {}
     for t in tournaments:
         raw = require(op, data, f"r{int(t)}")
@@ -71,17 +81,8 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
             rounds[t] = parse_round(op, t, raw[0])
         else:
             raise shape_error(op, "rounds is not a list")
-    account = require(op, data, "account")
-    if not isinstance(account, dict) or not isinstance(account.get("models"), list):
-        raise TransientError(f"{op}: answer has no account models")
-    models, latest = _models_and_latest(op, account["models"])
-    return Snapshot(rounds, models, latest, requests=1)
-
-
-def _models_and_latest(
-    op: str, raw_models: list[Any]
-) -> tuple[list[AccountModel], dict[str, list[SubmissionInfo]]]:
-    return parse_models(op, raw_models), parse_latest(op, raw_models)
+    raw_models = account_models_of(op, data)
+    return Snapshot(rounds, parse_models(op, raw_models), parse_latest(op, raw_models), requests=1)
 
 
 def _piecewise(
