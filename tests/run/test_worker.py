@@ -316,3 +316,35 @@ def test_failing_callback_stops_the_run_and_kills_running_workers(tmp_path: Path
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_default_timeout_applies_to_specs_without_their_own(tmp_path: Path) -> None:
+    (result,) = predict_many(
+        [fn_spec(tmp_path, "hang", hang)],
+        {Tournament.CLASSIC: LiveData(make_live())},
+        workers=1,
+        timeout=1.5,
+        memory_mb=None,
+    )
+    assert isinstance(result.error, WorkerError)
+    assert "timed out after 1.5s" in str(result.error)
+    assert result.seconds < 10
+
+
+def test_leftover_threads_of_a_model_do_not_hold_its_result(tmp_path: Path) -> None:
+    def threaded(live_features: pd.DataFrame) -> pd.Series:
+        import threading
+
+        threading.Thread(target=time.sleep, args=(60,), daemon=False).start()
+        return live_features["feature_d"] / 4
+
+    started = time.monotonic()
+    (result,) = predict_many(
+        [fn_spec(tmp_path, "threaded", threaded)],
+        {Tournament.CLASSIC: LiveData(make_live())},
+        workers=1,
+        timeout=30,
+        memory_mb=None,
+    )
+    assert result.error is None, result.error
+    assert time.monotonic() - started < 4  # not the 5 s join-then-kill of a stuck worker

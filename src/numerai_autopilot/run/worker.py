@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import multiprocessing
 import os
@@ -50,6 +51,8 @@ _THREAD_VARS = (
 )
 _JOIN_SECONDS = 5.0  # a child that sent its result gets this long to exit before it is killed
 _MAX_WAIT = 5.0  # the parent wakes at least this often
+_MAX_TEXT = 4000  # characters of an error message or traceback sent back
+_OK, _MEMORY, _ERROR = b"K", b"M", b"E"  # first byte of a child's one message
 _M_ARENA_MAX = -8  # glibc mallopt parameter
 _PR_SET_PDEATHSIG = 1  # linux prctl option
 _ERROR_CLASSES: dict[str, type[ModelError]] = {
@@ -147,7 +150,11 @@ def predict_many(
                 job = _Job(
                     spec, live[spec.tournament], threads, spec.memory_mb or memory_mb, models_dir
                 )
-                running[i] = _start(ctx, i, job, timeout)
+                try:
+                    running[i] = _start(ctx, i, job, timeout)
+                except OSError as exc:  # fork refused: no memory or process slots left
+                    error = WorkerError(f"model {spec.name!r}: cannot start a worker: {exc}")
+                    finish(i, PredictionResult(spec.name, None, error, 0.0))
             if not running:
                 continue
             next_deadline = min(c.deadline for c in running.values())
@@ -213,12 +220,13 @@ def _start(ctx: Any, i: int, job: _Job, timeout: float) -> _Child:
 
 def _poll(child: _Child) -> PredictionResult | None:
     """The child's result if it has finished (or was just timed out), else None."""
-    message: tuple[Any, ...] | None = None
+    message: bytes | None = None
     if child.conn.poll():
         try:
-            message = child.conn.recv()
+            # Raw bytes, never a pickle: the parent must not run code a model crafted.
+            message = child.conn.recv_bytes(8 * len(child.frame_index) + _MAX_TEXT * 4 + 1024)
         except (EOFError, OSError):
-            message = None  # died without a word: the exit code tells why
+            message = None  # died without a word (or sent garbage): the exit code tells why
     elif child.process.is_alive():
         if time.monotonic() < child.deadline:
             return None
@@ -230,31 +238,36 @@ def _poll(child: _Child) -> PredictionResult | None:
             ),
         )
     _stop(child)
-    if message is None:
+    if not message:
         return _failed(child, WorkerError(_describe_exit(child)))
     return _decode(child, message)
 
 
-def _decode(child: _Child, message: tuple[Any, ...]) -> PredictionResult:
-    kind = message[0]
-    if kind == "ok":
-        values = np.asarray(message[1], dtype=np.float64)
+def _decode(child: _Child, message: bytes) -> PredictionResult:
+    kind, body = message[:1], message[1:]
+    name = child.spec.name
+    if kind == _OK:
+        values = np.frombuffer(body, dtype=np.float64) if len(body) % 8 == 0 else np.empty(0)
         if len(values) != len(child.frame_index):
-            return _failed(child, WorkerError(f"model {child.spec.name!r}: result truncated"))
-        preds = pd.Series(values, index=child.frame_index, name="prediction")
-        return PredictionResult(child.spec.name, preds, None, _elapsed(child))
-    if kind == "memory":
+            return _failed(child, WorkerError(f"model {name!r}: worker sent a truncated result"))
+        preds = pd.Series(values.copy(), index=child.frame_index, name="prediction")
+        return PredictionResult(name, preds, None, _elapsed(child))
+    if kind == _MEMORY:
         return _failed(
             child,
             WorkerError(
-                f"model {child.spec.name!r} exceeded {child.memory_mb} MB of memory "
+                f"model {name!r} exceeded {child.memory_mb} MB of memory "
                 "(raise memory_mb for this model if it needs more)"
             ),
         )
-    _, cls_name, text, tb = message
-    if tb:
-        log.debug("model %s traceback:\n%s", child.spec.name, tb)
-    cls = _ERROR_CLASSES.get(cls_name, ModelError)
+    try:
+        info = json.loads(body.decode("utf-8"))
+        cls = _ERROR_CLASSES.get(str(info["error"]), ModelError)
+        text, trace = str(info["message"]), str(info.get("trace", ""))
+    except (ValueError, KeyError, TypeError):
+        return _failed(child, WorkerError(f"model {name!r}: worker sent a malformed result"))
+    if trace:
+        log.debug("model %s traceback:\n%s", name, trace)
     return _failed(child, cls(text))
 
 
@@ -301,24 +314,29 @@ def _child_main(job: _Job, conn: Connection) -> None:
         predictor = load_predictor(spec, data.feature_sets, models_dir=job.models_dir)
         preds = predictor.predict(data.frame, data.benchmarks)
         values = preds.reindex(data.frame.index).to_numpy(dtype=np.float64)
-        conn.send(("ok", values))
+        conn.send_bytes(_OK + values.tobytes())
     except MemoryError:
-        conn.send(("memory",))
+        conn.send_bytes(_MEMORY)
     except ModelError as exc:
-        conn.send(("error", type(exc).__name__, str(exc), _trace(exc)))
+        _send_error(conn, type(exc).__name__, str(exc), _trace(exc))
     except AutopilotError as exc:  # a ConfigError about this model's features
-        conn.send(("error", "ModelError", str(exc), ""))
+        _send_error(conn, "ModelError", str(exc), "")
     except BaseException as exc:  # noqa: BLE001  anything else from user code fails this model only
-        conn.send(
-            (
-                "error",
-                "ModelError",
-                f"model {spec.name!r} raised {type(exc).__name__}: {exc}",
-                _trace(exc),
-            )
-        )
+        text = f"model {spec.name!r} raised {type(exc).__name__}: {exc}"
+        _send_error(conn, "ModelError", text, _trace(exc))
     finally:
         conn.close()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        # Skip interpreter shutdown: a model's leftover threads or atexit hooks must not hang
+        # a worker whose result is already sent.
+        os._exit(0)
+
+
+def _send_error(conn: Connection, cls: str, text: str, trace: str) -> None:
+    info = {"error": cls, "message": text[:_MAX_TEXT], "trace": trace[-_MAX_TEXT:]}
+    conn.send_bytes(_ERROR + json.dumps(info).encode("utf-8"))
 
 
 def _trace(exc: BaseException) -> str:
