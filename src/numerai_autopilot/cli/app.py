@@ -345,15 +345,17 @@ _mount_sandbox()
 
 def run_cli(argv: list[str] | None) -> int:
     """Run the CLI and return its exit code instead of exiting (callable from tests)."""
-    import click
-
     try:
         rv = app(args=argv, prog_name="numerai-autopilot", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:  # usage errors: unknown option, bad value
-        exc.show()
-        return 2
-    except click.exceptions.Abort:
+    except typer.Abort:
         return 130
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        return 2
     return rv if isinstance(rv, int) else 0

@@ -1,0 +1,123 @@
+"""The command line as a user meets it: real processes, real exit codes, JSON lines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from e2e_support import Workshop, env_for
+
+from numerai_autopilot.cli import main
+from numerai_autopilot.sandbox import Sandbox
+from numerai_autopilot.tournaments import Tournament
+
+C = Tournament.CLASSIC
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "numerai_autopilot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def events(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def two_models(sb: Sandbox, tmp_path: Path) -> dict[str, str]:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+    w.lightgbm("cli_lgbm")
+    w.function("cli_fn")
+    w.write_toml()
+    w.close()
+    return env_for(sb, tmp_path)
+
+
+def test_run_then_rerun_exit_codes_and_json_summary(two_models: dict[str, str]) -> None:
+    first = cli(two_models, "run")
+    assert first.returncode == 0, first.stderr
+    (summary,) = [e for e in events(first.stdout) if e["event"] == "run.summary"]
+    assert summary["summary"]["submitted"] == 2  # type: ignore[index]
+    assert set(summary["timings"]) >= {"resolve", "download", "load", "predict", "upload"}  # type: ignore[arg-type]
+    second = cli(two_models, "run")
+    assert second.returncode == 0
+    (summary,) = [e for e in events(second.stdout) if e["event"] == "run.summary"]
+    assert summary["summary"]["already"] == 2  # type: ignore[index]
+
+
+def test_plan_status_history_and_check(two_models: dict[str, str]) -> None:
+    plan = cli(two_models, "plan")
+    assert plan.returncode == 0, plan.stderr
+    (doc,) = events(plan.stdout)
+    assert doc["pending"] == 2
+    check = cli(two_models, "models", "check")
+    assert check.returncode == 0, check.stderr
+    (summary,) = [e for e in events(check.stdout) if e["event"] == "check.summary"]
+    assert summary["summary"]["checked"] == 2  # type: ignore[index]
+    # models check uploaded nothing: the plan still has both due.
+    assert events(cli(two_models, "plan").stdout)[0]["pending"] == 2
+    assert cli(two_models, "run").returncode == 0
+    status = cli(two_models, "status")
+    rows = events(status.stdout)[0]["models"]
+    assert {(r["model"], r["api"], r["ledger"]) for r in rows} == {  # type: ignore[union-attr]
+        ("cli_lgbm", "submitted", "submitted"),
+        ("cli_fn", "submitted", "submitted"),
+    }
+    hist = events(cli(two_models, "history").stdout)
+    assert [e["command"] for e in hist if e["event"] == "run"] == ["run", "check"]
+
+
+def test_no_round_open_exits_3(sb: Sandbox, two_models: dict[str, str]) -> None:
+    sb.set_between_rounds("error")
+    sb.close_round()
+    r = cli(two_models, "run")
+    assert r.returncode == 3, r.stdout + r.stderr
+
+
+def test_bad_key_exits_2_and_says_what_to_fix(two_models: dict[str, str]) -> None:
+    env = two_models | {"NUMERAI_SECRET_KEY": "WRONGWRONGWRONG"}
+    r = cli(env, "run")
+    assert r.returncode == 2
+    assert "NUMERAI_SECRET_KEY" in r.stderr or "invalid" in r.stderr
+    assert "WRONGWRONGWRONG" not in r.stdout + r.stderr
+
+
+def test_models_file_mistake_exits_2_naming_the_field(tmp_path: Path) -> None:
+    (tmp_path / "models.toml").write_text(
+        '[[model]]\nname = "a"\nartifact = "a.txt"\nfromat = "x"\n'
+    )
+    code = main(
+        [
+            "plan",
+            "--models-dir",
+            str(tmp_path),
+            "--api-url",
+            "http://127.0.0.1:9/",
+            "--log-format",
+            "json",
+        ]
+    )
+    assert code == 2
+
+
+def test_unknown_option_is_a_usage_error() -> None:
+    assert main(["run", "--no-such-option"]) == 2
+
+
+def test_every_command_documents_itself() -> None:
+    for args in (
+        ["--help"],
+        ["run", "--help"],
+        ["sandbox", "serve", "--help"],
+        ["models", "check", "--help"],
+    ):
+        assert main(args) == 0
