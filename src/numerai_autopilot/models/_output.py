@@ -60,6 +60,8 @@ def to_series(raw: Any, index: pd.Index, model: str) -> pd.Series:
     non-numeric or non-finite values.
     """
     if isinstance(raw, pd.DataFrame):
+        if index.name is not None and index.name in raw.columns:
+            raw = raw.set_index(index.name)  # ids returned as a column: align by them
         raw = _one_column(raw, model)
     if isinstance(raw, pd.Series):
         values = _align(raw, index, model)
