@@ -20,7 +20,6 @@ import httpx
 from ..errors import ApiError, NotFoundError, TransientError
 
 log = logging.getLogger(__name__)
-_CHUNK = 1024 * 1024
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 
@@ -68,7 +67,8 @@ def download_once(
                 etag_file.write_text(new_etag, encoding="utf-8")
             mode = "ab" if resp.status_code == 206 else "wb"
             with part.open(mode) as out:
-                for chunk in resp.iter_bytes(_CHUNK):
+                # Raw and unbuffered: what arrived before a failure is kept for the resume.
+                for chunk in resp.iter_raw():
                     out.write(chunk)
                     on_bytes(len(chunk))
                 out.flush()
