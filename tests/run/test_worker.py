@@ -348,3 +348,18 @@ def test_leftover_threads_of_a_model_do_not_hold_its_result(tmp_path: Path) -> N
     )
     assert result.error is None, result.error
     assert time.monotonic() - started < 4  # not the 5 s join-then-kill of a stuck worker
+
+
+def test_a_huge_non_ascii_error_message_still_comes_back(tmp_path: Path) -> None:
+    def verbose(live_features: pd.DataFrame) -> pd.Series:
+        raise ValueError("😱" * 50_000)
+
+    (result,) = predict_many(
+        [fn_spec(tmp_path, "verbose", verbose)],
+        {Tournament.CLASSIC: LiveData(make_live(5))},
+        workers=1,
+        timeout=30,
+        memory_mb=None,
+    )
+    assert type(result.error) is ModelError
+    assert "raised ValueError: 😱😱" in str(result.error)

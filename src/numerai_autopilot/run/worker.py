@@ -9,18 +9,12 @@ only. Results (a few thousand floats) come back through a pipe.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import logging
 import multiprocessing
 import os
-import re
-import resource
 import signal
-import sys
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,26 +29,14 @@ import pandas as pd
 from .. import errors
 from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError, WorkerError
-from ..models import infer_format, load_predictor
+from ..models import infer_format
 from ..tournaments import Tournament
+from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job, child_main
 
 log = logging.getLogger(__name__)
 
-# Variables a model never sees: the API key and anything that looks like a credential.
-_SECRET_NAME = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
-_THREAD_VARS = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-)
 _JOIN_SECONDS = 5.0  # a child that sent its result gets this long to exit before it is killed
 _MAX_WAIT = 5.0  # the parent wakes at least this often
-_MAX_TEXT = 4000  # characters of an error message or traceback sent back
-_OK, _MEMORY, _ERROR = b"K", b"M", b"E"  # first byte of a child's one message
-_M_ARENA_MAX = -8  # glibc mallopt parameter
-_PR_SET_PDEATHSIG = 1  # linux prctl option
 _ERROR_CLASSES: dict[str, type[ModelError]] = {
     c.__name__: c
     for c in (
@@ -147,7 +129,7 @@ def predict_many(
                 if problem is not None:
                     finish(i, PredictionResult(spec.name, None, problem, 0.0))
                     continue
-                job = _Job(
+                job = Job(
                     spec, live[spec.tournament], threads, spec.memory_mb or memory_mb, models_dir
                 )
                 try:
@@ -185,21 +167,10 @@ def _precheck(spec: ModelSpec, live: Mapping[Tournament, LiveData]) -> ModelErro
     return None
 
 
-@dataclass(frozen=True)
-class _Job:
-    """What a child needs; inherited through fork, never pickled."""
-
-    spec: ModelSpec
-    data: LiveData
-    threads: int
-    memory_mb: int | None
-    models_dir: Path | None
-
-
-def _start(ctx: Any, i: int, job: _Job, timeout: float) -> _Child:
+def _start(ctx: Any, i: int, job: Job, timeout: float) -> _Child:
     parent_end, child_end = ctx.Pipe(duplex=False)
     process = ctx.Process(
-        target=_child_main,
+        target=child_main,
         args=(job, child_end),
         name=f"predict-{job.spec.name}",
         daemon=False,  # a model may use multiprocessing itself; we always reap our children
@@ -224,7 +195,7 @@ def _poll(child: _Child) -> PredictionResult | None:
     if child.conn.poll():
         try:
             # Raw bytes, never a pickle: the parent must not run code a model crafted.
-            message = child.conn.recv_bytes(8 * len(child.frame_index) + _MAX_TEXT * 4 + 1024)
+            message = child.conn.recv_bytes(8 * len(child.frame_index) + MAX_ERROR_BYTES)
         except (EOFError, OSError):
             message = None  # died without a word (or sent garbage): the exit code tells why
     elif child.process.is_alive():
@@ -246,13 +217,13 @@ def _poll(child: _Child) -> PredictionResult | None:
 def _decode(child: _Child, message: bytes) -> PredictionResult:
     kind, body = message[:1], message[1:]
     name = child.spec.name
-    if kind == _OK:
+    if kind == OK:
         values = np.frombuffer(body, dtype=np.float64) if len(body) % 8 == 0 else np.empty(0)
         if len(values) != len(child.frame_index):
             return _failed(child, WorkerError(f"model {name!r}: worker sent a truncated result"))
         preds = pd.Series(values.copy(), index=child.frame_index, name="prediction")
         return PredictionResult(name, preds, None, _elapsed(child))
-    if kind == _MEMORY:
+    if kind == MEMORY:
         return _failed(
             child,
             WorkerError(
@@ -301,89 +272,3 @@ def _stop(child: _Child, *, kill: bool = False) -> None:
         child.process.kill()
         child.process.join(timeout=_JOIN_SECONDS)
     child.conn.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# In the child
-
-
-def _child_main(job: _Job, conn: Connection) -> None:
-    spec, data = job.spec, job.data
-    try:
-        _isolate(job.threads, job.memory_mb)
-        predictor = load_predictor(spec, data.feature_sets, models_dir=job.models_dir)
-        preds = predictor.predict(data.frame, data.benchmarks)
-        values = preds.reindex(data.frame.index).to_numpy(dtype=np.float64)
-        conn.send_bytes(_OK + values.tobytes())
-    except MemoryError:
-        conn.send_bytes(_MEMORY)
-    except ModelError as exc:
-        _send_error(conn, type(exc).__name__, str(exc), _trace(exc))
-    except AutopilotError as exc:  # a ConfigError about this model's features
-        _send_error(conn, "ModelError", str(exc), "")
-    except BaseException as exc:  # noqa: BLE001  anything else from user code fails this model only
-        text = f"model {spec.name!r} raised {type(exc).__name__}: {exc}"
-        _send_error(conn, "ModelError", text, _trace(exc))
-    finally:
-        conn.close()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        # Skip interpreter shutdown: a model's leftover threads or atexit hooks must not hang
-        # a worker whose result is already sent.
-        os._exit(0)
-
-
-def _send_error(conn: Connection, cls: str, text: str, trace: str) -> None:
-    info = {"error": cls, "message": text[:_MAX_TEXT], "trace": trace[-_MAX_TEXT:]}
-    conn.send_bytes(_ERROR + json.dumps(info).encode("utf-8"))
-
-
-def _trace(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc)[-6:])
-
-
-def _isolate(threads: int, memory_mb: int | None) -> None:
-    """Drop secrets from the environment, cap threads and memory, keep stdout clean."""
-    with contextlib.suppress(OSError, AttributeError):
-        # Die with the run: a killed run must not leave models predicting.
-        ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    for name in list(os.environ):
-        if name.upper().startswith("NUMERAI_") or _SECRET_NAME.search(name):
-            del os.environ[name]
-    for name in _THREAD_VARS:
-        os.environ[name] = str(threads)
-    # Libraries already loaded (numpy's BLAS, OpenMP) read no environment: limit them directly.
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-        threadpool_limits(threads)
-    # A model's prints must not corrupt the run's machine-readable stdout.
-    sys.stdout.flush()
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    if memory_mb is not None:
-        _limit_memory(memory_mb)
-
-
-def _limit_memory(memory_mb: int) -> None:
-    """Bound the data segment to what the child already has (the shared frame) plus
-    ``memory_mb``. RLIMIT_DATA counts memory actually made writable, unlike RLIMIT_AS which
-    also counts the large address-space reservations of threads and allocators."""
-    with contextlib.suppress(OSError, AttributeError):
-        # Fewer malloc arenas: each thread's arena would otherwise claim 64 MB up front.
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
-    base = _vm_data_bytes()
-    limit = base + memory_mb * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
-
-
-def _vm_data_bytes() -> int:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmData:"):
-                return int(line.split()[1]) * 1024
-    return 0
