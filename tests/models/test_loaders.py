@@ -416,3 +416,19 @@ def test_pickle_needing_a_missing_library_names_the_extra(
         monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(MissingExtraError, match=r"numerai-autopilot\[lightgbm\]"):
         load_predictor(spec_for("lgbm", path), None)
+
+
+def test_xgboost_trained_on_array_maps_configured_features_by_position(
+    art: Path, train: Train, live: pd.DataFrame
+) -> None:
+    import xgboost as xgb
+
+    x, y = train
+    cols = ["feature_ember", "feature_birch", "feature_amber"]
+    booster = xgb.train({"max_depth": 2}, xgb.DMatrix(x[cols].to_numpy(), y), 5)
+    path = art / "positional.json"
+    booster.save_model(str(path))
+    spec = spec_for("xpos", path, features="three")
+    got = load_predictor(spec, {"three": cols}).predict(reversed_columns(live), None)
+    expected = booster.predict(xgb.DMatrix(live[cols].to_numpy()))
+    np.testing.assert_allclose(got.to_numpy(), expected, rtol=1e-6)

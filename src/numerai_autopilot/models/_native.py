@@ -69,8 +69,8 @@ class LightGBMPredictor(_NativePredictor):
 class XGBoostPredictor(_NativePredictor):
     def raw_predict(self, x: pd.DataFrame) -> Any:
         xgb = require("xgboost", self.spec.name)
-        names = list(x.columns) if self.stored else None
-        dm = xgb.DMatrix(x.to_numpy(dtype=np.float32), feature_names=names)
+        # The booster's own names (real or f0, f1...): the columns are already in its order.
+        dm = xgb.DMatrix(x.to_numpy(dtype=np.float32), feature_names=self.stored)
         return self.model.predict(dm)
 
 

@@ -92,8 +92,9 @@ class EstimatorPredictor:
             return model.predict(np.asarray(data, dtype=np.float32), num_threads=threads())
         if self.library == "xgboost" and kind == "Booster":
             xgb = require("xgboost", self.spec.name)
-            names = list(data.columns) if isinstance(data, pd.DataFrame) else None
-            return model.predict(xgb.DMatrix(np.asarray(data, np.float32), feature_names=names))
+            # Its own names (real or f0, f1...): the columns are already in its order.
+            dm = xgb.DMatrix(np.asarray(data, np.float32), feature_names=model.feature_names)
+            return model.predict(dm)
         classes = getattr(model, "classes_", None)
         if hasattr(model, "predict_proba") and classes is not None and len(classes) == 2:
             return np.asarray(model.predict_proba(data))[:, 1]
