@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+import httpx
 
 from ..errors import (
     ApiError,
@@ -113,3 +116,21 @@ def short(text: str) -> str:
     """A body excerpt fit for an error message."""
     text = " ".join(text.split())
     return text if len(text) <= _MAX_ERROR_TEXT else text[:_MAX_ERROR_TEXT] + "..."
+
+
+def transport_error(what: str, host: str, exc: Exception) -> NumeraiError:
+    """The error for an httpx transport failure: transient, except a TLS certificate that does
+    not verify (retrying cannot fix it, and it may be an interception)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            cause
+        ):
+            return ApiError(
+                f"{what}: the TLS certificate of {host} does not verify ({cause}); behind a "
+                "TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle"
+            )
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientError(f"{what}: {host} did not answer in time ({type(exc).__name__})")
+    return TransientError(f"{what}: request to {host} failed: {type(exc).__name__}: {exc}")

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..errors import ApiError, AuthError, NumeraiError, TransientError
-from ._classify import classify_graphql, retry_after_seconds, short
+from ._classify import classify_graphql, retry_after_seconds, short, transport_error
 
 log = logging.getLogger(__name__)
 _MAX_BODY = 64 * 1024 * 1024  # a GraphQL answer this big is not Numerai's
@@ -63,15 +63,9 @@ class GraphQL:
             status, resp_headers, body = self._post(
                 {"query": query, "variables": variables}, headers
             )
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                f"{op}: {self._host} did not answer within {self._timeout:g}s "
-                f"({type(exc).__name__})"
-            ) from exc
         except httpx.HTTPError as exc:
-            raise TransientError(
-                self.scrub(f"{op}: request to {self._host} failed: {type(exc).__name__}: {exc}")
-            ) from exc
+            err = transport_error(op, self._host, exc)
+            raise type(err)(self.scrub(str(err))) from exc
         return self._interpret(op, status, resp_headers, body, creating=creating)
 
     def _post(

@@ -17,7 +17,7 @@ import httpx
 from ..errors import InvalidSubmissionError, TransientError
 from ..tournaments import Tournament
 from . import _queries as q
-from ._classify import retry_after_seconds, short
+from ._classify import retry_after_seconds, short, transport_error
 from ._graphql import GraphQL, require, shape_error
 from ._retry import RetryPolicy
 
@@ -85,12 +85,8 @@ class Uploader:
         # default) and it is never logged whole.
         try:
             resp = self._http.put(url, content=data)
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"upload of {server_filename} to {host} timed out") from exc
         except httpx.HTTPError as exc:
-            raise TransientError(
-                f"upload of {server_filename} to {host} failed: {type(exc).__name__}"
-            ) from exc
+            raise transport_error(f"upload of {server_filename}", host, exc) from exc
         if resp.status_code == 429 or resp.status_code >= 500:
             raise TransientError(
                 f"upload of {server_filename} to {host}: HTTP {resp.status_code}",

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..client._classify import transport_error
 from ..errors import ApiError, NotFoundError, TransientError
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,9 @@ def download_once(
                     on_bytes(len(chunk))
                 out.flush()
                 os.fsync(out.fileno())
-    except httpx.TimeoutException as exc:
-        raise TransientError(f"{what} timed out (will resume)") from exc
     except httpx.HTTPError as exc:
-        raise TransientError(f"{what} failed: {type(exc).__name__} (will resume)") from exc
+        # What arrived is kept in the part file: a retry resumes from there.
+        raise transport_error(what, host, exc) from exc
     size = part.stat().st_size if part.exists() else 0
     if total is not None and size != total:
         if size > total:
