@@ -13,7 +13,7 @@ import pytest
 
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.data import DataCache, load_frame
-from numerai_autopilot.errors import ConfigError, NotFoundError
+from numerai_autopilot.errors import ConfigError, DataError, NotFoundError
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
 
@@ -192,3 +192,12 @@ def test_projection_reads_only_the_requested_features_as_int8(
     assert list(frame.columns) == features[::-1]
     assert frame.index.name == "id"
     assert all(dtype == np.int8 for dtype in frame.dtypes)
+
+
+def test_unwritable_cache_is_a_data_error_naming_the_setting(
+    tmp_path: Path, api: NumeraiClient
+) -> None:
+    root = tmp_path / "not-a-dir"
+    root.write_text("a file where the cache directory should be")  # fails even for root
+    with pytest.raises(DataError, match="NUMERAI_DATA_DIR"):
+        DataCache(root, api).fetch(CLASSIC, current(api), LIVE)

@@ -73,7 +73,11 @@ class GraphQL:
     ) -> tuple[int, httpx.Headers, bytes]:
         # Read timeouts bound each read; the total bound stops a server that trickles bytes.
         limit = time.monotonic() + 2 * self._timeout
-        with self._http.stream("POST", self._url, json=payload, headers=headers) as resp:
+        # No redirects: a POST turned into a GET (or the key sent elsewhere) is never right;
+        # a 3xx surfaces as "check NUMERAI_API_URL".
+        with self._http.stream(
+            "POST", self._url, json=payload, headers=headers, follow_redirects=False
+        ) as resp:
             chunks: list[bytes] = []
             size = 0
             for chunk in resp.iter_bytes():

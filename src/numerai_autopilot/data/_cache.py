@@ -91,9 +91,9 @@ class DataCache:
             known = self._verified.get(key)
             if known is not None and _same_stat(path, known):
                 return path
-            path.parent.mkdir(parents=True, exist_ok=True)
             lock = filelock.FileLock(str(path) + ".lock", timeout=self._lock_timeout)
             try:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 with lock:
                     self._fetch_locked(tournament, round_number, dataset, path)
             except filelock.Timeout as exc:
@@ -102,7 +102,10 @@ class DataCache:
                     f"{self._lock_timeout:g}s; remove {path}.lock if no run is active"
                 ) from exc
             except OSError as exc:
-                raise DataError(f"{path}: cannot write the cache: {exc.strerror}") from exc
+                raise DataError(
+                    f"{path}: cannot write the cache ({exc.strerror}); check free space and "
+                    "permissions of NUMERAI_DATA_DIR / NUMERAI_STATE_DIR"
+                ) from exc
             st = path.stat()
             self._verified[key] = (path, st.st_size, st.st_mtime_ns)
         self._prune(tournament, round_number)
