@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -32,8 +33,14 @@ def served(api: NumeraiClient, dataset: str = LIVE, tournament: Tournament = CLA
     return httpx.get(api.dataset_url(dataset, tournament)).content
 
 
-def downloads(sb: Sandbox, dataset: str = LIVE) -> int:
-    """Complete downloads the sandbox served of ``dataset``."""
+def downloads(sb: Sandbox, expected: int, dataset: str = LIVE) -> int:
+    """Complete downloads the sandbox served of ``dataset``. The server counts one after the
+    body is sent, possibly after the client has it: wait (bounded) for ``expected``, then
+    a little longer so that an extra one would show."""
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and sb.counters()["downloads"].get(dataset, 0) < expected:
+        time.sleep(0.01)
+    time.sleep(0.05)
     return int(sb.counters()["downloads"].get(dataset, 0))
 
 
@@ -68,10 +75,10 @@ def test_repeated_fetches_download_once_even_from_many_threads_and_instances(
     for t in threads:
         t.join(timeout=30)
     assert len(paths) == 8 and len(set(paths)) == 1
-    assert downloads(sb) == 1
+    assert downloads(sb, 1) == 1
     assert sb.counters()["graphql"].get("dataset") == 1
     cache.fetch(CLASSIC, rnd, LIVE)
-    assert downloads(sb) == 1
+    assert downloads(sb, 1) == 1
 
 
 def test_truncated_download_is_resumed_with_a_range_request(
@@ -123,7 +130,7 @@ def test_a_new_round_downloads_its_own_file(
     assert second_round == first_round + 1
     second = cache.fetch(CLASSIC, second_round, LIVE)
     assert second != first
-    assert downloads(sb) == 2
+    assert downloads(sb, 2) == 2
     second_ids = load_frame(second, columns=[], index="id").index
     assert set(second_ids) == set(sb.live_ids(int(CLASSIC)))
     assert not set(first_ids) & set(second_ids)
@@ -158,18 +165,32 @@ def test_cached_file_that_fails_its_checksum_is_downloaded_again(
         path.with_name(path.name + ".sha256").unlink()
     for fresh in (cache, DataCache(cache.root, api)):
         assert fresh.fetch(CLASSIC, rnd, LIVE).read_bytes() == good
-    assert downloads(sb) == 2
+    assert downloads(sb, 2) == 2
 
 
+@pytest.mark.parametrize(
+    ("fault", "url_requests"),
+    [
+        (("status", {"code": 503}), 1),
+        (("drop", {}), 1),
+        (("hang", {"seconds": 5}), 1),  # the client's 2 s read timeout ends it
+        (("status", {"code": 403}), 2),  # an expired URL: a fresh one is asked for
+    ],
+)
 def test_transient_download_failures_are_retried(
-    sb: Sandbox, api: NumeraiClient, cache: DataCache
+    sb: Sandbox,
+    api: NumeraiClient,
+    cache: DataCache,
+    fault: tuple[str, dict[str, object]],
+    url_requests: int,
 ) -> None:
     rnd = current(api)
-    sb.inject("status", match="GET /files", code=503)
-    sb.inject("drop", match="GET /files")
-    sb.inject("status", match="GET /files", code=403)  # an expired URL: a fresh one is asked
-    assert cache.fetch(CLASSIC, rnd, LIVE).read_bytes() == served(api)
-    assert sb.counters()["graphql"]["dataset"] == 3  # first URL, refreshed after 403, served()
+    body = served(api)
+    sb.reset_counters()
+    sb.inject(fault[0], match="GET /files", **fault[1])
+    assert cache.fetch(CLASSIC, rnd, LIVE).read_bytes() == body
+    assert sb.counters()["graphql"]["dataset"] == url_requests
+    assert cache.downloads() == {LIVE: len(body)}  # no byte fetched twice
 
 
 def test_unknown_or_unsafe_dataset_names_are_refused(api: NumeraiClient, cache: DataCache) -> None:
