@@ -15,10 +15,12 @@ import resource
 import signal
 import sys
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +29,9 @@ from ..errors import AutopilotError, ModelError
 from ..models import load_predictor
 
 if TYPE_CHECKING:
-    from .worker import LiveData
+    import pandas as pd
+
+    from ._shared import SharedFrame
 
 # Variables a model never sees: the API key and anything that looks like a credential.
 _SECRET_NAME = re.compile(r"SECRET|KEY|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
@@ -46,25 +50,50 @@ _M_ARENA_MAX = -8  # glibc mallopt parameter
 _PR_SET_PDEATHSIG = 1  # linux prctl option
 
 
+# Formats that run the user's own Python code: they get a private, writable copy of the frame in
+# Numerai's column order (as Numerai's hosted runner does); estimators get read-only views.
+_USER_CODE = frozenset({"pickle", "joblib", "function", "entrypoint"})
+
+
 @dataclass(frozen=True)
 class Job:
-    """What a child needs; inherited through fork, never pickled."""
+    """What a child needs, sent to it through the fork server (the frame only as a handle)."""
 
     spec: ModelSpec
-    data: LiveData
+    format: str
+    frame: SharedFrame
+    benchmarks: pd.DataFrame | None
+    feature_sets: Mapping[str, list[str]] | None
     threads: int
     memory_mb: int | None
     models_dir: Path | None
+    stderr: StderrFd | int
+    environ: dict[str, str]
+    """The run's environment now, secrets removed (the fork server's is from its start)."""
+    """The run's stderr as it is now (the fork server's may be older): a model's output goes
+    there. A StderrFd in the run, the received file descriptor in the child."""
+
+
+class StderrFd:
+    """Pickles as a duplicate of the run's current stderr, received by the child as an int."""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any]]:
+        return (_detach, (reduction.DupFd(sys.stderr.fileno()),))
+
+
+def _detach(dup: Any) -> int:
+    return int(dup.detach())
 
 
 def child_main(job: Job, conn: Connection) -> None:
     """Run in the forked child: isolate, load and predict, send one message, then exit."""
-    spec, data = job.spec, job.data
+    spec = job.spec
     try:
-        _isolate(job.threads, job.memory_mb)
-        predictor = load_predictor(spec, data.feature_sets, models_dir=job.models_dir)
-        preds = predictor.predict(data.frame, data.benchmarks)
-        values = preds.reindex(data.frame.index).to_numpy(dtype=np.float64)
+        _isolate(job.threads, job.memory_mb, job.stderr, job.environ)
+        frame = job.frame.open(writable=job.format in _USER_CODE)
+        predictor = load_predictor(spec, job.feature_sets, models_dir=job.models_dir)
+        preds = predictor.predict(frame, job.benchmarks)
+        values = preds.reindex(frame.index).to_numpy(dtype=np.float64)
         conn.send_bytes(OK + values.tobytes())
     except MemoryError:
         conn.send_bytes(MEMORY)
@@ -94,14 +123,28 @@ def _trace(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)[-6:])
 
 
-def _isolate(threads: int, memory_mb: int | None) -> None:
+def secret_names(environ: Mapping[str, str]) -> list[str]:
+    """The variables a model never sees: NUMERAI_* and anything named like a credential."""
+    return [n for n in environ if n.upper().startswith("NUMERAI_") or _SECRET_NAME.search(n)]
+
+
+def model_environ() -> dict[str, str]:
+    """The run's current environment without the variables a model never sees."""
+    hidden = set(secret_names(os.environ))
+    return {k: v for k, v in os.environ.items() if k not in hidden}
+
+
+def _isolate(
+    threads: int, memory_mb: int | None, stderr: StderrFd | int, environ: dict[str, str]
+) -> None:
     """Drop secrets from the environment, cap threads and memory, keep stdout clean."""
     with contextlib.suppress(OSError, AttributeError):
         # Die with the run: a killed run must not leave models predicting.
         ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    for name in list(os.environ):
-        if name.upper().startswith("NUMERAI_") or _SECRET_NAME.search(name):
-            del os.environ[name]
+    os.environ.clear()
+    os.environ.update(environ)
+    for name in secret_names(os.environ):  # already removed by the run; checked again here
+        del os.environ[name]
     for name in _THREAD_VARS:
         os.environ[name] = str(threads)
     # Libraries already loaded (numpy's BLAS, OpenMP) read no environment: limit them directly.
@@ -111,6 +154,9 @@ def _isolate(threads: int, memory_mb: int | None) -> None:
         threadpool_limits(threads)
     # A model's prints must not corrupt the run's machine-readable stdout.
     sys.stdout.flush()
+    if isinstance(stderr, int):
+        os.dup2(stderr, 2)
+        os.close(stderr)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     if memory_mb is not None:

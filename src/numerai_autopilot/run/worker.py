@@ -1,14 +1,19 @@
 """Prediction workers: each model predicts in its own child process.
 
-Children are forked, so they inherit the loaded live frame copy-on-write: it is never copied
-or pickled per model, and whatever a model does to its frame stays in its own process (the
-parent's frame, and every sibling's, is out of its reach). Each child runs with a timeout, a
-memory bound and an environment without secrets; a crash, hang or exception fails that model
-only. Results (a few thousand floats) come back through a pipe.
+Children fork from a clean fork server (started once, without secrets in its environment,
+with pandas and numpy already imported), never from the run itself: a process that has used
+OpenMP (LightGBM, XGBoost, scikit-learn) or holds threads cannot fork safely (LightGBM hangs
+in such a child), and a library user's process may well have. The live frame is published
+once as read-only memory-mapped blocks (see _shared.py) that every child maps: never copied
+or pickled per model; models that run their own Python code get a private copy, so whatever
+they do to it stays in their process. Each child runs with a timeout, a memory bound and an
+environment without secrets; a crash, hang or exception fails that model only. Results (a few
+thousand floats) come back through a pipe.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import multiprocessing
@@ -18,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -31,7 +37,9 @@ from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError, WorkerError
 from ..models import infer_format
 from ..tournaments import Tournament
-from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job, child_main
+from . import _child
+from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job, StderrFd, child_main
+from ._shared import SharedFrame, publish, unpublish
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +112,7 @@ def predict_many(
     finishes. A model that fails (error, crash, timeout, memory) gets a result with ``error``
     set; only an exception from ``on_result`` stops the others (their children are killed).
     """
-    ctx = multiprocessing.get_context("fork")
+    ctx = _context()
     workers = max(1, workers)
     cores = len(os.sched_getaffinity(0))
     threads = max(1, cores // max(1, min(workers, len(specs))))
@@ -121,7 +129,10 @@ def predict_many(
         if on_result is not None:
             on_result(result)
 
+    shared: dict[Tournament, SharedFrame] = {}
     try:
+        for t in {s.tournament for s in specs if s.tournament in live}:
+            shared[t] = publish(live[t].frame)
         while pending or running:
             while pending and len(running) < workers:
                 i, spec = pending.popleft()
@@ -129,8 +140,18 @@ def predict_many(
                 if problem is not None:
                     finish(i, PredictionResult(spec.name, None, problem, 0.0))
                     continue
+                data = live[spec.tournament]
                 job = Job(
-                    spec, live[spec.tournament], threads, spec.memory_mb or memory_mb, models_dir
+                    spec,
+                    infer_format(spec),
+                    shared[spec.tournament],
+                    data.benchmarks,
+                    data.feature_sets,
+                    threads,
+                    spec.memory_mb or memory_mb,
+                    models_dir,
+                    StderrFd(),
+                    _child.model_environ(),
                 )
                 try:
                     running[i] = _start(ctx, i, job, timeout)
@@ -152,7 +173,25 @@ def predict_many(
     finally:
         for child in running.values():
             _stop(child, kill=True)
+        for frame in shared.values():
+            unpublish(frame)
     return [results[i] for i in range(len(specs))]
+
+
+@functools.cache
+def _context() -> Any:
+    """The fork-server context, its server started once with secrets out of its environment."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([_child.__name__])
+    saved = dict(os.environ)
+    try:
+        for name in _child.secret_names(os.environ):
+            del os.environ[name]
+        forkserver.ensure_running()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return ctx
 
 
 def _precheck(spec: ModelSpec, live: Mapping[Tournament, LiveData]) -> ModelError | None:
@@ -185,7 +224,7 @@ def _start(ctx: Any, i: int, job: Job, timeout: float) -> _Child:
         started=time.monotonic(),
         timeout=job.spec.timeout or timeout,
         memory_mb=job.memory_mb,
-        frame_index=job.data.frame.index,
+        frame_index=job.frame.index,
     )
 
 
