@@ -8,7 +8,7 @@ The public API (the CLI is a thin layer over these):
 - :class:`numerai_autopilot.sandbox.Sandbox`: a local Numerai for tests and demos
 """
 
-from .config import ModelSpec, ModelsConfig, Settings, load_models_file, load_settings
+from .config import ModelsConfig, ModelSpec, Settings, load_models_file, load_settings
 from .errors import AutopilotError
 from .tournaments import Tournament
 

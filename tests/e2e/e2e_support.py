@@ -74,9 +74,12 @@ class Workshop:
 
     # -- formats --------------------------------------------------------------------------
 
-    def lightgbm(self, name: str) -> None:
+    def lightgbm(self, name: str, *, rename: dict[str, str] | None = None) -> None:
+        """A LightGBM text model; ``rename`` trains it under other feature names (to make a
+        model that needs a feature the live data lacks)."""
         import lightgbm as lgb
 
+        X = self.X.rename(columns=rename) if rename else self.X
         booster = lgb.train(
             {
                 "objective": "regression",
@@ -85,12 +88,12 @@ class Workshop:
                 "num_threads": 1,
                 "seed": 0,
             },
-            lgb.Dataset(self.X, self.y),
+            lgb.Dataset(X, self.y),
             20,
         )
         path = self.dir / f"{name}.txt"
         booster.save_model(str(path))
-        feats = list(self.small)
+        feats = list(X.columns)
 
         def ref(live: pd.DataFrame, _b: pd.DataFrame | None) -> pd.Series:
             b = lgb.Booster(model_file=str(path))

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from ..redact import RedactFilter
 
+_HANDLER_NAME = "numerai-autopilot"
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -34,7 +36,7 @@ def configure(log_format: str, secrets: Iterable[str], verbose: bool = False) ->
     """Configure the root logger once for this process (idempotent: replaces our handler)."""
     root = logging.getLogger()
     for h in list(root.handlers):
-        if getattr(h, "_autopilot", False):
+        if h.get_name() == _HANDLER_NAME:
             root.removeHandler(h)
     handler: logging.Handler
     if use_json(log_format):
@@ -45,7 +47,7 @@ def configure(log_format: str, secrets: Iterable[str], verbose: bool = False) ->
 
         handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
     handler.addFilter(RedactFilter(secrets))
-    handler._autopilot = True  # type: ignore[attr-defined]
+    handler.set_name(_HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("httpx", "httpcore", "filelock", "numerapi", "urllib3"):

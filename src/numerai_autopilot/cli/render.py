@@ -93,12 +93,12 @@ def plan(p: Plan, *, as_json: bool) -> None:
     for row in rows:
         action = "submit" if row["upload"] else ("predict for blend" if row["predict"] else "-")
         t.add_row(
-            row["model"],
-            row["tournament"],
+            str(row["model"]),
+            str(row["tournament"]),
             str(row["round"] or "-"),
-            row["state"],
+            str(row["state"]),
             action,
-            row["reason"] or "",
+            str(row["reason"] or ""),
         )
     c = console()
     c.print(t)

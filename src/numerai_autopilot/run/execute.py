@@ -199,6 +199,7 @@ class Execution:
                     workers=settings.workers,
                     timeout=settings.model_timeout,
                     memory_mb=settings.model_memory_mb,
+                    models_dir=settings.models_dir.resolve(),
                     on_result=self._on_result,
                 )
 
@@ -278,8 +279,14 @@ class Execution:
             log.warning("could not confirm uploads through the API: %s", exc)
             return
         for o in uploaded:
+            # latestSubmissions lists a placeholder (status "none", no id) for a round without
+            # a submission: only our id, or a real submission for the round, confirms.
             seen = latest.get(o.model_id or "", [])
-            if not any(s.round_number == o.round_number for s in seen):
+            if not any(
+                s.id == o.submission_id
+                or (s.round_number == o.round_number and s.status not in (None, "none"))
+                for s in seen
+            ):
                 self._fail(
                     o.name,
                     "confirm",

@@ -104,7 +104,11 @@ class Sandbox:
             clock=self.clock,
         )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="numerai-sandbox", daemon=True
+            # A short poll interval: stopping the server waits for one poll (tests stop often).
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="numerai-sandbox",
+            daemon=True,
         )
         self._thread.start()
         logger.info("sandbox serving on %s", self.url)
