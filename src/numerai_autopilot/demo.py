@@ -30,6 +30,8 @@ def run_demo(workdir: Path | None = None, *, scale: str = "tiny") -> tuple[RunRe
     from .run.runner import Runner
     from .sandbox import Sandbox
 
+    # The demo is about the autopilot: the sandbox's own request logs would drown it.
+    logging.getLogger("numerai_autopilot.sandbox").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="autopilot-demo-") as tmp:
         base = workdir or Path(tmp)
         with Sandbox(scale=scale, seed=0) as sb:  # type: ignore[arg-type]

@@ -38,26 +38,27 @@ def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
         return
     c = console()
     t = Table(title=f"numerai-autopilot {title} {r.run_id or ''}".strip(), title_justify="left")
-    for col in (
-        "model",
-        "tournament",
-        "round",
-        "status",
-        "stage",
-        "submission / reason",
-        "predict s",
-    ):
-        t.add_column(col, no_wrap=col not in ("submission / reason",))
+    t.add_column("model", no_wrap=True)
+    t.add_column("tournament", no_wrap=True)
+    t.add_column("round", no_wrap=True)
+    t.add_column("status", no_wrap=True)
+    t.add_column("s", justify="right", no_wrap=True)
+    t.add_column("submission / reason", overflow="fold", min_width=12)
     for o in r.outcomes:
-        detail = o.error if o.status in (Status.FAILED, Status.SKIPPED) else (o.submission_id or "")
+        if o.status is Status.FAILED:
+            detail = f"at {o.stage}: {o.error}"
+        elif o.status is Status.SKIPPED:
+            detail = o.error or o.skip or ""
+        else:
+            detail = o.submission_id or ""
+        seconds = sum(o.timings.values())
         t.add_row(
             o.name,
             o.tournament.label,
             str(o.round_number or "-"),
             f"[{_STYLE[o.status]}]{o.status}[/]",
-            o.stage,
-            detail or "",
-            f"{o.timings['predict']:.2f}" if "predict" in o.timings else "",
+            f"{seconds:.1f}" if seconds else "",
+            detail,
         )
     c.print(t)
     s = r.summary()
