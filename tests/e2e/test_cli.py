@@ -121,3 +121,29 @@ def test_every_command_documents_itself() -> None:
         ["models", "check", "--help"],
     ):
         assert main(args) == 0
+
+
+def test_idle_run_makes_one_request_and_loads_no_data_library(
+    sb: Sandbox, two_models: dict[str, str]
+) -> None:
+    assert cli(two_models, "run").returncode == 0
+    sb.reset_counters()
+    probe = (
+        "import sys, json\n"
+        "from numerai_autopilot.cli import main\n"
+        "code = main(['run'])\n"
+        "heavy = sorted(m for m in ('pandas', 'pyarrow', 'numpy', 'lightgbm', 'sklearn',"
+        " 'xgboost', 'catboost', 'onnxruntime', 'numerai_tools') if m in sys.modules)\n"
+        "print(json.dumps({'probe': heavy, 'code': code}))\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=two_models,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    (result,) = [e for e in events(p.stdout) if "probe" in e]
+    assert result == {"probe": [], "code": 0}, p.stderr
+    assert sb.counters()["requests"] == 1
