@@ -4,9 +4,19 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: bootstrap demo test lint typecheck pytest lock bench clean
+TOOLS ?= .venv-tools
+
+.PHONY: bootstrap tools demo test lint typecheck pytest lock bench clean
 
 bootstrap: $(VENV)/.installed
+
+# Scanners with dependency trees of their own (checkov), kept out of the project's environment.
+tools: $(TOOLS)/.installed
+
+$(TOOLS)/.installed: tools/requirements.lock $(VENV)/.installed
+	$(PYTHON) -m venv $(TOOLS)
+	$(BIN)/uv pip install --python $(TOOLS)/bin/python -q --compile-bytecode -r tools/requirements.lock
+	touch $@
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +37,15 @@ lint: bootstrap
 typecheck: bootstrap
 	$(BIN)/mypy
 
-pytest: bootstrap
-	$(BIN)/pytest -q
+pytest: bootstrap tools
+	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest -q
 
 test: lint typecheck pytest
 
 # Re-resolve the pinned versions after changing dependencies in pyproject.toml.
 lock: bootstrap
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile tools/requirements.in --python-version 3.11 -o tools/requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
