@@ -52,6 +52,7 @@ def test_each_broken_model_fails_alone_with_its_reason(sb: Sandbox, tmp_path: Pa
     _fn(w, "bad_length", "return pd.Series(0.5, index=live.index[:-3])")
     _fn(w, "bad_hang", "time.sleep(600)")
     w.lightgbm("bad_feature", rename={w.small[0]: "feature_that_does_not_exist"})
+    w.add("bad_set", C, 'artifact = "good_fn.pkl"\nfeatures = "no_such_set"\n', None)
     w.write_toml()
     w.close()
 
@@ -69,6 +70,7 @@ def test_each_broken_model_fails_alone_with_its_reason(sb: Sandbox, tmp_path: Pa
     assert "feature_that_does_not_exist" in reasons["bad_feature"][1]
     assert "missing" in reasons["bad_length"][1].lower()
     assert reasons["bad_corrupt"][1]
+    assert "no_such_set" in reasons["bad_set"][1]
     assert report.exit_code == 1
     # Nothing invalid reached Numerai.
     assert {s["model_name"] for s in sb.submissions()} == {"good_lgbm", "good_fn"}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..data import DataCache, load_frame, read_feature_sets, resolve_version
 from ..errors import AutopilotError, ModelError, NumeraiError, PredictionInvalidError
-from ..models import declared_features, needs_benchmarks, verify_artifact
+from ..models import declared_features, infer_format, needs_benchmarks, verify_artifact
 from ..tournaments import Tournament
 from .blend import blend
 from .ledger import Ledger
@@ -66,6 +66,7 @@ class Execution:
         self.preds: dict[str, pd.Series] = {}
         self.live_ids: dict[str, pd.Index] = {}
         self.planned = {m.name: m for m in plan.models}
+        self._listed: dict[Tournament, list[str]] = {}
 
     # -- bookkeeping ----------------------------------------------------------------------
 
@@ -137,7 +138,7 @@ class Execution:
                 continue
             g = groups.setdefault((t, version), _Group(t, m.round.number, version, []))
             g.models.append(m)
-        self._listed = listed
+        self._listed.update(listed)
         return list(groups.values())
 
     def _download(self, cache: DataCache, g: _Group) -> None:
@@ -156,11 +157,16 @@ class Execution:
         assert g.paths is not None  # noqa: S101 - only called after a download
         paths, rules = g.paths, g.tournament.rules
         fsets = read_feature_sets(paths["features"]) if "features" in paths else None
-        frame = load_frame(
-            paths["live"],
-            columns=_needed_columns(g.models, fsets),
-            index=rules.id_column,
-        )
+        # A model whose features cannot be resolved (unknown set, unreadable list) fails
+        # alone; the others still load only the columns they need.
+        needed: list[list[str] | None] = []
+        for m in list(g.models):
+            try:
+                needed.append(_declared(m, fsets))
+            except AutopilotError as exc:
+                g.models.remove(m)
+                self._fail(m.name, "load", str(exc))
+        frame = load_frame(paths["live"], columns=_union(needed), index=rules.id_column)
         bench = None
         if "benchmarks" in paths:
             bench = load_frame(paths["benchmarks"], index=rules.id_column)
@@ -295,17 +301,16 @@ class Execution:
                 )
 
 
-def _needed_columns(
-    models: Sequence[PlannedModel], fsets: Mapping[str, list[str]] | None
-) -> list[str] | None:
-    """The union of the models' declared features (load only those), or None (load all) when
-    some model's features cannot be known without loading it."""
-    columns: set[str] = set()
-    for m in models:
-        if m.spec.blend is not None or m.spec.format == "predictions":
-            continue
-        feats = declared_features(m.spec, fsets)
-        if feats is None:
-            return None
-        columns.update(feats)
-    return sorted(columns)
+def _declared(m: PlannedModel, fsets: Mapping[str, list[str]] | None) -> list[str] | None:
+    """The features ``m`` will read ([] for blends and prediction files; None: unknown)."""
+    if m.spec.blend is not None or infer_format(m.spec) == "predictions":
+        return []
+    return declared_features(m.spec, fsets)
+
+
+def _union(needed: Sequence[list[str] | None]) -> list[str] | None:
+    """The columns to load: the union of what the models need, or None (all) when some
+    model's features cannot be known without loading it (a pickle, a function)."""
+    if any(n is None for n in needed):
+        return None
+    return sorted({c for n in needed if n is not None for c in n})
