@@ -65,8 +65,9 @@ _SETTINGS_ENV = {
     "notify_urls": "NUMERAI_NOTIFY_URLS",
     "notify_on_success": "NUMERAI_NOTIFY_ON_SUCCESS",
     "healthcheck_url": "NUMERAI_HEALTHCHECK_URL",
+    "webhook_secret": "NUMERAI_WEBHOOK_SECRET",
 }
-_SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url")
+_SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url", "webhook_secret")
 
 
 class Settings(BaseModel):
@@ -88,6 +89,8 @@ class Settings(BaseModel):
     notify_urls: SecretStr | None = None
     notify_on_success: bool = False
     healthcheck_url: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    """The token `serve` requires of every webhook call (see docs/scheduling.md)."""
 
     @field_validator("api_url")
     @classmethod
