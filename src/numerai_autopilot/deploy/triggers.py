@@ -1,0 +1,113 @@
+"""Ready-to-use triggers for each platform, all from one set of slots (see slots.py).
+
+``render_trigger(kind)`` is what ``numerai-autopilot schedule --print KIND`` shows; the files in
+the repository's deploy/ folder are the same texts rendered with placeholder names (a test keeps
+them in step).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError
+from . import _k8s, _systemd
+from .slots import BENIGN_EXIT_CODES, RECOMMENDED, Slots
+
+KINDS = ("systemd", "cron", "aca", "k8s")
+
+# Longest a run may take before the platform stops it: well above a real run (minutes) and
+# below a round's one-hour window, so a hung run cannot block the next slot for long.
+RUN_DEADLINE_SECONDS = 45 * 60
+
+# Container platforms start the image with this instead of plain `run`, so that 3 (no round
+# open) and 4 (lock held) end the execution as a success: otherwise every idle slot would be a
+# failed Job and retried. No double quotes: it is embedded in YAML and Bicep strings.
+SLOT_COMMAND = "numerai-autopilot run; rc=$?; case $rc in 3|4) exit 0;; esac; exit $rc"
+
+DEFAULT_IMAGE = "registry.example.com/numerai-autopilot:0.1.0"
+DEFAULT_ENV_FILE = "%h/.config/numerai-autopilot/env"
+CRON_ENV_FILE = "$HOME/.config/numerai-autopilot/env"
+
+
+def default_executable() -> str:
+    """The absolute path of the installed console script, as systemd and cron need it."""
+    found = shutil.which("numerai-autopilot")
+    if found:
+        return str(Path(found).resolve())
+    beside = Path(sys.executable).parent / "numerai-autopilot"
+    return str(beside) if beside.exists() else "/usr/local/bin/numerai-autopilot"
+
+
+def systemd_units(slots: Slots = RECOMMENDED, executable: str | None = None) -> dict[str, str]:
+    """The service and timer unit files, by file name."""
+    exe = executable or default_executable()
+    service = _systemd.SERVICE.format(
+        benign=" ".join(str(c) for c in BENIGN_EXIT_CODES),
+        env_file=DEFAULT_ENV_FILE,
+        executable=exe,
+        timeout=f"{RUN_DEADLINE_SECONDS // 60}min",
+    )
+    timer = _systemd.TIMER.format(on_calendar=slots.on_calendar(), per_week=slots.per_week)
+    return {"numerai-autopilot.service": service, "numerai-autopilot.timer": timer}
+
+
+def cron_lines(slots: Slots = RECOMMENDED, executable: str | None = None) -> str:
+    """A crontab fragment: CRON_TZ and one line that runs under ``flock``."""
+    return _systemd.CRON.format(
+        per_week=slots.per_week,
+        env_file=CRON_ENV_FILE,
+        cron=slots.cron(),
+        lock_file="$HOME/.cache/numerai-autopilot.flock",
+        executable=executable or default_executable(),
+        log_file="$HOME/.cache/numerai-autopilot.log",
+    )
+
+
+def aca_trigger(
+    slots: Slots = RECOMMENDED,
+    job: str = "numerai-autopilot",
+    resource_group: str = "numerai-autopilot",
+) -> str:
+    """The ``az`` command that sets an existing Container Apps Job's schedule."""
+    return (
+        "# Azure Container Apps Job schedule (cron in UTC, the only zone ACA knows).\n"
+        "# Why: Numerai opens a round Tue-Sat no earlier than 12:00 UTC for at least an hour\n"
+        "# (Saturday's closes on Sunday); the run reads the real open and close times from the\n"
+        f"# API and submits only what is missing, so {slots.per_week} idempotent slots a week "
+        "(one API\n"
+        "# request and about a second of billed compute each when nothing is due) catch every\n"
+        "# round and retry a failed model before the close. The job's command maps exit codes\n"
+        "# 3 (no round open) and 4 (lock held) to 0 so idle slots are not failed executions.\n"
+        "# The whole set-up (Bicep): numerai-autopilot deploy azure\n"
+        f"az containerapp job update --name {job} --resource-group {resource_group} \\\n"
+        f'  --cron-expression "{slots.cron()}" \\\n'
+        f"  --replica-timeout {RUN_DEADLINE_SECONDS} --replica-retry-limit 1\n"
+    )
+
+
+def k8s_cronjob(slots: Slots = RECOMMENDED, image: str = DEFAULT_IMAGE) -> str:
+    """The CronJob manifest (deploy/kubernetes/cronjob.yaml)."""
+    return _k8s.CRONJOB.format(
+        cron=slots.cron(),
+        per_week=slots.per_week,
+        deadline=RUN_DEADLINE_SECONDS,
+        image=image,
+        slot_command=SLOT_COMMAND,
+    )
+
+
+def render_trigger(kind: str, slots: Slots = RECOMMENDED) -> str:
+    """A ready trigger for ``kind`` (systemd | cron | aca | k8s) with the recommended slots and
+    a comment on why. Raises ConfigError for an unknown kind."""
+    if kind == "systemd":
+        units = systemd_units(slots)
+        return "\n".join(f"# ---- {name}\n{text}" for name, text in units.items())
+    if kind == "cron":
+        return cron_lines(slots)
+    if kind == "aca":
+        return aca_trigger(slots)
+    if kind == "k8s":
+        return k8s_cronjob(slots)
+    raise ConfigError(f"unknown trigger kind {kind!r}: choose one of {', '.join(KINDS)}")
