@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable
@@ -77,6 +78,7 @@ class NumeraiClient:
         if timeout <= 0 or retry_attempts < 1 or retry_deadline < 0:
             raise ConfigError("timeout must be > 0, retry_attempts >= 1, retry_deadline >= 0")
         self._url = api_url
+        clock = clock or SystemClock()
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             verify=verify,
@@ -85,14 +87,14 @@ class NumeraiClient:
             headers={"User-Agent": f"numerai-autopilot/{__version__}"},
         )
         self._gql = GraphQL(
-            self._http, api_url, token, [public_id or "", secret_key or ""], timeout
+            self._http, api_url, token, [public_id or "", secret_key or ""], timeout, now=clock.now
         )
         self._retry = RetryPolicy(
             attempts=retry_attempts,
             deadline=retry_deadline,
             wait_initial=retry_wait_initial,
             wait_max=retry_wait_max,
-            clock=clock or SystemClock(),
+            clock=clock,
         )
         self._uploader = Uploader(self._http, self._gql, self._retry)
 
@@ -108,6 +110,18 @@ class NumeraiClient:
     def retry_policy(self) -> RetryPolicy:
         """The retry bounds every call uses (downloads reuse them)."""
         return self._retry
+
+    @property
+    def server_offset(self) -> float | None:
+        """Seconds the API server's clock is ahead of ours (from its last ``Date`` header);
+        None before the first answer or when the server sends no date."""
+        return self._gql.server_offset
+
+    def retry_until(self, stop_at: float | None) -> None:
+        """From now on, no retry waits past ``stop_at`` (a ``clock.monotonic()`` instant; None
+        lifts the bound). The run sets it to the round's close minus its reporting margin."""
+        self._retry = dataclasses.replace(self._retry, stop_at=stop_at)
+        self._uploader.retry = self._retry
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,9 +30,19 @@ class GraphQL:
     """Posts queries to one endpoint over a shared :class:`httpx.Client`."""
 
     def __init__(
-        self, http: httpx.Client, url: str, token: str | None, secrets: list[str], timeout: float
+        self,
+        http: httpx.Client,
+        url: str,
+        token: str | None,
+        secrets: list[str],
+        timeout: float,
+        *,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._http = http
+        self._now = now or (lambda: datetime.now(UTC))
+        self.server_offset: float | None = None
+        """Seconds the server's clock (its ``Date`` header) is ahead of ours, last seen."""
         self._url = url
         self._token = token
         self._secrets = [s for s in secrets if s]
@@ -66,7 +79,21 @@ class GraphQL:
         except httpx.HTTPError as exc:
             err = transport_error(op, self._host, exc)
             raise type(err)(self.scrub(str(err))) from exc
+        self._note_date(resp_headers.get("date"))
         return self._interpret(op, status, resp_headers, body, creating=creating)
+
+    def _note_date(self, value: str | None) -> None:
+        # The server's clock decides whether a round is open; ours may be skewed (a VM resumed
+        # from sleep, no NTP in a container). Date has a one-second resolution: good enough.
+        if not value:
+            return
+        try:
+            server = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=UTC)
+        self.server_offset = (server - self._now()).total_seconds()
 
     def _post(
         self, payload: dict[str, Any], headers: dict[str, str]

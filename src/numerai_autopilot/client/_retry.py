@@ -22,13 +22,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retry :class:`TransientError` up to ``attempts`` tries within ``deadline`` seconds."""
+    """Retry :class:`TransientError` up to ``attempts`` tries within ``deadline`` seconds, and
+    never start a wait that ends after ``stop_at`` (a ``clock.monotonic()`` instant: the round's
+    close minus the time the run needs to report), whichever comes first."""
 
     attempts: int = 4
     deadline: float = 120.0
     wait_initial: float = 0.5
     wait_max: float = 15.0
     clock: Clock = field(default_factory=SystemClock)
+    stop_at: float | None = None
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         """Seconds to wait after the ``failures``-th failure: exponential with jitter (half to
@@ -50,13 +53,17 @@ class RetryPolicy:
             try:
                 return fn()
             except TransientError as exc:
-                elapsed = self.clock.monotonic() - start
+                now = self.clock.monotonic()
+                elapsed = now - start
                 wait = self.backoff(attempt, exc.retry_after)
-                if attempt >= self.attempts or elapsed + wait > self.deadline:
+                closing = self.stop_at is not None and now + wait > self.stop_at
+                if attempt >= self.attempts or elapsed + wait > self.deadline or closing:
                     if attempt == 1 and self.attempts <= 1:
                         raise
+                    why = "; the round closes soon" if closing else ""
                     raise TransientError(
-                        f"{exc} (gave up on {what} after {attempt} attempt(s) in {elapsed:.1f}s)",
+                        f"{exc} (gave up on {what} after {attempt} attempt(s) in "
+                        f"{elapsed:.1f}s{why})",
                         retry_after=exc.retry_after,
                     ) from exc
                 log.warning(

@@ -31,7 +31,7 @@ class Uploader:
     def __init__(self, http: httpx.Client, gql: GraphQL, retry: RetryPolicy) -> None:
         self._http = http
         self._gql = gql
-        self._retry = retry
+        self.retry = retry
 
     def upload(
         self,
@@ -47,7 +47,7 @@ class Uploader:
         """Auth, PUT and create; the submission id."""
         signals = tournament is Tournament.SIGNALS
         server_filename, url = self._auth(model_id, tournament, filename, signals=signals)
-        self._retry.call("upload PUT", lambda: self._put(url, data, server_filename))
+        self.retry.call("upload PUT", lambda: self._put(url, data, server_filename))
         sub_id = self._create(
             model_id, tournament, server_filename, trigger_id, signals=signals, find=find
         )
@@ -68,7 +68,7 @@ class Uploader:
         query = q.UPLOAD_AUTH_SIGNALS if signals else q.UPLOAD_AUTH
         variables = {"filename": filename, "tournament": int(tournament), "modelId": model_id}
         # A read with no side effect: safe to retry.
-        data = self._retry.call(
+        data = self.retry.call(
             op, lambda: self._gql.execute(op, query, variables, auth=True, creating=True)
         )
         entry = require(op, data, op)
@@ -136,7 +136,7 @@ class Uploader:
             return str(entry["id"])
 
         try:
-            return self._retry.call(op, attempt)
+            return self.retry.call(op, attempt)
         except TransientError as exc:
             if not sent:
                 raise
