@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..clock import format_time
+from ..config import ModelSpec
 from ..data import DataCache, load_frame, read_feature_sets, resolve_version
 from ..errors import AutopilotError, ModelError, NumeraiError, PredictionInvalidError
 from ..models import declared_features, infer_format, needs_benchmarks, verify_artifact
@@ -28,7 +30,7 @@ from .validate import build_submission
 from .worker import LiveData, PredictionResult, predict_many
 
 if TYPE_CHECKING:
-    from .runner import EventHook, Runner, _Timer
+    from .runner import EventHook, LatePolicy, Runner, _Timer
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +60,10 @@ class Execution:
         trigger_id: str | None,
         check: bool,
         on_event: EventHook | None,
+        late: LatePolicy = "skip",
     ) -> None:
         self.runner, self.plan, self.ledger, self.run_id = runner, plan, ledger, run_id
+        self.late = late
         self.timer, self.report, self.trigger_id, self.check = timer, report, trigger_id, check
         self.on_event: Callable[[str, Outcome], None] = on_event or (lambda _e, _o: None)
         self.outcomes: dict[str, Outcome] = {}
@@ -197,6 +201,7 @@ class Execution:
                         self._fail(m.name, "load", str(exc))
                         continue
                     specs.append(m.spec)
+            specs = self._cheapest_first(specs)
             live = {t: g.live for t, g in layer.items() if g.live is not None}
             with self.timer.stage("predict"):
                 predict_many(
@@ -208,6 +213,19 @@ class Execution:
                     models_dir=settings.models_dir.resolve(),
                     on_result=self._on_result,
                 )
+
+    def _cheapest_first(self, specs: list[ModelSpec]) -> list[ModelSpec]:
+        """Order by the ledger's last predict time, quickest first, so that when the close is
+        near the most models make it; a model never timed counts as the median."""
+        seconds: dict[str, float] = {}
+        for spec in specs:
+            for row in self.ledger.outcomes(model=spec.name, limit=5):
+                if "predict" in row.timings:
+                    seconds[spec.name] = float(row.timings["predict"])
+                    break
+        known = sorted(seconds.values())
+        median = known[len(known) // 2] if known else 0.0
+        return sorted(specs, key=lambda s: seconds.get(s.name, median))
 
     def _on_result(self, r: PredictionResult) -> None:
         o = self.outcomes[r.name]
@@ -255,6 +273,18 @@ class Execution:
             self.on_event("done", o)
             return
         assert m.model_id is not None and m.round is not None  # noqa: S101 - pending => known
+        deadline = m.round.deadline()
+        if deadline is not None and self.runner.now() >= deadline:
+            if self.late == "skip":
+                self._fail(
+                    m.name,
+                    "upload",
+                    f"round {m.round.number} closed at {format_time(deadline)} before the "
+                    "predictions were ready; not submitted late (late policy 'skip'; "
+                    "--late submit sends it and Numerai counts it as late)",
+                )
+                return
+            o.late = True
         o.stage = "upload"
         self._record(o)
         with self.timer.stage("upload"):

@@ -40,6 +40,8 @@ class Outcome:
     checksum: str | None = None
     skip: str | None = None
     """Why a SKIPPED model was skipped: ``no-round`` or ``disabled``."""
+    late: bool = False
+    """Uploaded after the round's close (late policy ``submit``): Numerai counts it as late."""
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

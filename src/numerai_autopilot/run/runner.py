@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
 
 import filelock
 
@@ -28,6 +30,16 @@ log = logging.getLogger(__name__)
 
 EventHook = Callable[[str, Outcome], None]
 """Called with (event, outcome) as models move on: 'planned', 'predicted', 'done'."""
+
+LatePolicy = Literal["submit", "skip"]
+"""After a round's close: ``submit`` anyway (Numerai accepts it as late and queues it for the
+next round) or ``skip`` (report the model as not submitted)."""
+LATE_POLICIES: tuple[LatePolicy, ...] = ("submit", "skip")
+
+SKEW_TOLERANCE = 5.0
+"""Seconds of disagreement with the server's clock ignored (its Date has 1 s resolution)."""
+REPORT_MARGIN = 60.0
+"""Seconds before a round's close after which no retry wait starts: time left to report."""
 
 
 @dataclass
@@ -53,12 +65,15 @@ class Runner:
         client: NumeraiClient | None = None,
         clock: Clock | None = None,
         models: ModelsConfig | None = None,
+        report_margin: float = REPORT_MARGIN,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.models = models or load_models_file(settings.models_dir)
+        self.report_margin = report_margin
         self._client = client
         self._own_client = client is None
+        self._skew_warned = False
 
     # -- resources -------------------------------------------------------------------------
 
@@ -67,9 +82,31 @@ class Runner:
         if self._client is None:
             public_id, secret = self.settings.require_credentials()
             self._client = NumeraiClient(
-                self.settings.api_url, public_id, secret, timeout=self.settings.http_timeout
+                self.settings.api_url,
+                public_id,
+                secret,
+                timeout=self.settings.http_timeout,
+                clock=self.clock,
             )
         return self._client
+
+    def now(self) -> datetime:
+        """Our best idea of Numerai's time: the local clock, corrected by the server's ``Date``
+        when the two disagree by more than :data:`SKEW_TOLERANCE` (the server decides whether a
+        round is open, so its clock wins)."""
+        now = self.clock.now()
+        offset = self._client.server_offset if self._client is not None else None
+        if offset is None or abs(offset) <= SKEW_TOLERANCE:
+            return now
+        if not self._skew_warned:
+            self._skew_warned = True
+            log.warning(
+                "this machine's clock is %.0fs %s the API server's: using the server's time "
+                "for round windows (fix the clock: enable NTP)",
+                abs(offset),
+                "behind" if offset > 0 else "ahead of",
+            )
+        return now + timedelta(seconds=offset)
 
     def close(self) -> None:
         if self._own_client and self._client is not None:
@@ -103,14 +140,49 @@ class Runner:
 
     # -- plan ------------------------------------------------------------------------------
 
-    def plan(self, specs: Sequence[ModelSpec] | None = None) -> Plan:
-        """Steps 1-3 without side effects: rounds, status, and what is due."""
+    def plan(self, specs: Sequence[ModelSpec] | None = None, *, late: LatePolicy = "skip") -> Plan:
+        """Steps 1-3 without side effects: rounds, status, and what is due. With ``late`` =
+        ``submit``, a round that has opened and closed still takes submissions (as late)."""
         specs = list(specs if specs is not None else self.models.models)
         tournaments = {s.tournament for s in specs if s.enabled}
         status = take_snapshot(self.client, sorted(tournaments))
-        now = self.clock.now()
-        now_open = {t: (r is not None and r.is_open(now)) for t, r in status.rounds.items()}
+        now = self.now()
+        now_open = {
+            t: r is not None and (r.is_open(now) or (late == "submit" and now >= r.open_time))
+            for t, r in status.rounds.items()
+        }
         return make_plan(specs, status.models, status.rounds, status.latest, now_open)
+
+    def wait_for_open(
+        self, specs: Sequence[ModelSpec] | None, duration: float, *, poll: float = 30.0
+    ) -> bool:
+        """Wait, at most ``duration`` seconds (sleeping through the clock seam), until every
+        tournament the enabled models use has an open round; True when they all have. Wakes at
+        an announced open time, else every ``poll`` seconds (one API request each)."""
+        specs = list(specs if specs is not None else self.models.models)
+        tournaments = sorted({s.tournament for s in specs if s.enabled})
+        end = self.clock.monotonic() + max(0.0, duration)
+        for _ in range(int(duration / 0.2) + 2):  # each pass sleeps >= 0.2 s or returns
+            rounds = take_snapshot(self.client, tournaments).rounds
+            now = self.now()
+            closed = {t: r for t, r in rounds.items() if r is None or not r.is_open(now)}
+            left = end - self.clock.monotonic()
+            if not closed:
+                return True
+            if left <= 0:
+                break
+            known = [(r.open_time - now).total_seconds() for r in closed.values() if r]
+            soonest = min((k for k in known if k > 0), default=poll)
+            nap = max(0.2, min(left, poll, soonest + 0.2))
+            log.info(
+                "no round open yet in %s: waiting %.1fs (at most %.0fs more)",
+                ", ".join(t.label for t in closed),
+                nap,
+                left,
+            )
+            self.clock.sleep(nap)
+        log.warning("waited %.0fs and no round opened in every tournament", duration)
+        return False
 
     def status(self) -> list[dict[str, object]]:
         """Each configured model this round: the API's state merged with the ledger's record."""
@@ -143,16 +215,25 @@ class Runner:
         check: bool = False,
         lock_wait: float = 0.0,
         on_event: EventHook | None = None,
+        late: LatePolicy = "skip",
+        wait_open: float = 0.0,
     ) -> RunReport:
-        """Submit every due model once (``check``: predict and validate all, upload nothing)."""
+        """Submit every due model once (``check``: predict and validate all, upload nothing).
+
+        ``late`` says what to do after a round's close (see :data:`LatePolicy`); ``wait_open``
+        waits that many seconds at most for a round that has not opened yet."""
+        if late not in LATE_POLICIES:
+            raise ConfigError(f"late policy {late!r}: use one of {', '.join(LATE_POLICIES)}")
         specs = self._select(only)
+        if wait_open > 0 and not check:
+            self.wait_for_open(specs, wait_open)
         with self.lock(lock_wait), Ledger(self.settings.state_path) as ledger:
             run_id = ledger.start_run("check" if check else "run", trigger_id)
             timer = _Timer()
             report = RunReport(run_id=run_id, outcomes=[], rounds={})
             try:
                 with timer.stage("resolve"):
-                    plan = self.plan(specs)
+                    plan = self.plan(specs, late="submit" if check else late)
                 report.rounds = dict(plan.rounds)
                 if check:
                     plan = _all_to_predict(plan)
@@ -176,6 +257,7 @@ class Runner:
                     # Imported only when there is work: an idle run never loads pandas or models.
                     from .execute import Execution
 
+                    self._bound_retries(plan)
                     Execution(
                         runner=self,
                         plan=plan,
@@ -186,11 +268,26 @@ class Runner:
                         trigger_id=trigger_id,
                         check=check,
                         on_event=on_event,
+                        late=late,
                     ).go()
             finally:
+                if self._client is not None:
+                    self._client.retry_until(None)
                 report.timings = {**timer.totals, "total": sum(timer.totals.values())}
                 ledger.finish_run(run_id, report.exit_code, report.summary(), report.timings)
             return report
+
+    def _bound_retries(self, plan: Plan) -> None:
+        """Stop retrying in time to report before the earliest close of a round with work
+        (no bound when a round has no deadline or is already past it: the run is late anyway)."""
+        used = plan.tournaments_to_predict()
+        deadlines = [r.deadline() for t, r in plan.rounds.items() if t in used and r is not None]
+        if not deadlines or any(d is None for d in deadlines):
+            return
+        left = (min(d for d in deadlines if d is not None) - self.now()).total_seconds()
+        if left > 0:
+            self.client.retry_until(self.clock.monotonic() + left - self.report_margin)
+            log.debug("retries stop %.0fs from now", left - self.report_margin)
 
     def _select(self, only: Sequence[str] | None) -> list[ModelSpec]:
         specs = self.models.models
