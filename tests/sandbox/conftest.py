@@ -4,7 +4,6 @@ pointed at it through its module-level endpoint, restored afterwards."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import numerapi
@@ -12,17 +11,6 @@ import numerapi.base_api
 import pytest
 
 from numerai_autopilot.sandbox import Sandbox
-
-
-@pytest.fixture(scope="session")
-def data_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("sandbox-data")
-
-
-@pytest.fixture
-def sb(data_cache: Path, tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(scale="tiny", seed=0, state_dir=tmp_path / "state", cache_dir=data_cache) as box:
-        yield box
 
 
 @pytest.fixture

@@ -120,9 +120,9 @@ def test_admin_rounds_open_and_close_over_http(sb: Sandbox, client: httpx.Client
     assert opened["12"]["number"] == closed["12"]["number"] + 1
 
 
-def test_shifted_clock_expires_presigned_urls(data_cache: Path) -> None:
+def test_shifted_clock_expires_presigned_urls(sandbox_data: Path) -> None:
     clock = FakeClock(datetime.now(UTC))
-    with Sandbox(time_source=clock, url_ttl=60, cache_dir=data_cache) as box:
+    with Sandbox(time_source=clock, url_ttl=60, cache_dir=sandbox_data) as box:
         c = httpx.Client(base_url=box.url, timeout=10)
         query = '{ dataset(filename: "v5.2/features.json", tournament: 8) }'
         url = gql(c, box, query).json()["data"]["dataset"]

@@ -74,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
     def app(self) -> Sandbox:
         return self.server.app
 
+    _closing: Fault | None = None
+
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
@@ -157,7 +159,9 @@ class Handler(BaseHTTPRequestHandler):
         method_path = f"{method} {unquote(path)}"
         self.app.tally.request(method_path, ops)
         faults = {f.kind: f for f in self.app.faults.take(sort, ops, method_path)}
+        self._closing = faults.get("close_round")
         if self._pre_faults(faults):
+            self._close_pending()
             return
         if sort == GRAPHQL:
             self._graphql(request, document, faults)
@@ -165,9 +169,19 @@ class Handler(BaseHTTPRequestHandler):
             self._download(method, path, query, faults)
         else:
             self._upload(path, query, body, faults)
-        closing = faults.get("close_round")
+        self._close_pending()
+
+    def _close_pending(self) -> None:
+        """Apply a pending ``close_round`` fault once. It runs when the answer is ready, just
+        before its status line goes out (see send_response): a client that has the answer in
+        hand then always sees the round closed, never a race with the server thread."""
+        closing, self._closing = self._closing, None
         if closing is not None:
             self.app.close_round(closing.params.get("tournament"))
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._close_pending()
+        super().send_response(code, message)
 
     def _pre_faults(self, faults: dict[str, Fault]) -> bool:
         """Apply the faults that act before the request is handled; True when answered."""
