@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -34,7 +35,8 @@ def emit_json(doc: dict[str, Any]) -> None:
 
 def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
     if as_json:
-        emit_json({"event": f"{title}.summary", **r.to_json()})
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")  # "run #1" -> "run-1"
+        emit_json({"event": f"{slug}.summary", **r.to_json()})
         return
     c = console()
     t = Table(title=f"numerai-autopilot {title} {r.run_id or ''}".strip(), title_justify="left")
