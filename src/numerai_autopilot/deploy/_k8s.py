@@ -47,6 +47,7 @@ spec:
           - action: Ignore  # evicted or preempted: start again, not a failure of ours
             onPodConditions:
               - type: DisruptionTarget
+                status: "True"
       template:
         metadata:
           labels:
