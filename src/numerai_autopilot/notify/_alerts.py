@@ -1,0 +1,149 @@
+"""Sending alerts: apprise notifications and healthcheck pings, never failing the run.
+
+Notification URLs and the healthcheck URL carry tokens: they are secrets. They are never
+logged whole (a URL is named by its position or its host) and apprise's own log lines pass a
+redaction filter holding them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..redact import RedactFilter, redact
+from ._message import Message, crash_message, report_message
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..run.report import RunReport
+
+log = logging.getLogger(__name__)
+_SPLIT = re.compile(r"[\s,]+")
+_PING_ATTEMPTS = 2
+
+
+class Alerts:
+    """Where a run reports to: apprise ``urls`` (on failure always, on success when
+    ``on_success``) and a ``healthcheck`` URL pinged at start, success and failure."""
+
+    def __init__(
+        self,
+        urls: Sequence[str] = (),
+        *,
+        on_success: bool = False,
+        healthcheck: str | None = None,
+        secrets: Sequence[str] = (),
+        timeout: float = 10.0,
+    ) -> None:
+        self.urls = [u for u in urls if u]
+        self.on_success = on_success
+        self.healthcheck = healthcheck.rstrip("/") if healthcheck else None
+        self.timeout = timeout
+        self.secrets = [*secrets, *self.urls, *([healthcheck] if healthcheck else [])]
+        self.delivered: list[Message] = []
+        """Messages apprise accepted, in order (for the report and for tests)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Alerts:
+        """Alerts as configured by NUMERAI_NOTIFY_URLS (comma or space separated),
+        NUMERAI_NOTIFY_ON_SUCCESS and NUMERAI_HEALTHCHECK_URL."""
+        raw = settings.notify_urls.get_secret_value() if settings.notify_urls else ""
+        hc = settings.healthcheck_url.get_secret_value() if settings.healthcheck_url else None
+        return cls(
+            [u for u in _SPLIT.split(raw) if u],
+            on_success=settings.notify_on_success,
+            healthcheck=hc or None,
+            secrets=settings.secret_values(),
+        )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.urls or self.healthcheck)
+
+    # -- the three moments ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Tell the dead-man's switch a run began (so a run that never ends is noticed)."""
+        self._ping("/start", "")
+
+    def finished(self, report: RunReport) -> None:
+        """Alert on a finished run: failures always, success when asked and something was
+        submitted; then ping success or fail."""
+        msg = report_message(report, self.secrets)
+        submitted = any(str(o.status) == "submitted" for o in report.outcomes)
+        if msg.failure or (self.on_success and submitted):
+            self._notify(msg)
+        self._ping("/fail" if msg.failure else "", msg.title + "\n" + msg.body)
+
+    def crashed(self, exc: BaseException) -> None:
+        """Alert on a run that stopped before it could report on each model."""
+        msg = crash_message(exc, self.secrets)
+        self._notify(msg)
+        self._ping("/fail", msg.title + "\n" + msg.body)
+
+    # -- transports ---------------------------------------------------------------------------
+
+    def _notify(self, msg: Message) -> None:
+        if not self.urls:
+            return
+        # Whatever goes wrong while notifying is logged and the run goes on: an alert channel
+        # that is down must not turn a good run into a failed one (healthchecks' rule).
+        try:
+            self._apprise(msg)
+        except Exception as exc:  # noqa: BLE001 - a notification failure never fails the run
+            log.warning("could not send the notification: %s", redact(repr(exc), self.secrets))
+
+    def _apprise(self, msg: Message) -> None:
+        import apprise  # imported only when there is something to send
+
+        alog = logging.getLogger("apprise")
+        guard = RedactFilter(self.secrets)
+        alog.addFilter(guard)
+        try:
+            ap = apprise.Apprise()
+            for i, url in enumerate(self.urls, 1):
+                if not ap.add(url):
+                    log.warning(
+                        "notification URL #%d of NUMERAI_NOTIFY_URLS is not one apprise "
+                        "understands: check its scheme (e.g. slack://, discord://, mailto://)",
+                        i,
+                    )
+            if len(ap) == 0:
+                return
+            kind = apprise.NotifyType.FAILURE if msg.failure else apprise.NotifyType.SUCCESS
+            if ap.notify(title=msg.title, body=msg.body, notify_type=kind):
+                self.delivered.append(msg)
+                log.info("notification sent to %d URL(s)", len(ap))
+            else:
+                log.warning("a notification could not be delivered to every URL (see above)")
+        finally:
+            alog.removeFilter(guard)
+
+    def _ping(self, suffix: str, body: str) -> None:
+        if not self.healthcheck:
+            return
+        url = self.healthcheck + suffix
+        host = urlsplit(url).netloc or "the healthcheck URL"
+        for attempt in range(1, _PING_ATTEMPTS + 1):
+            try:
+                with httpx.Client(timeout=self.timeout, follow_redirects=True) as http:
+                    resp = http.post(url, content=body.encode()[:10_000])
+            except httpx.HTTPError as exc:
+                problem = f"{type(exc).__name__}"
+            else:
+                if resp.is_success:
+                    return
+                problem = f"HTTP {resp.status_code}"
+            log.warning(
+                "healthcheck ping %s to %s failed (%s), attempt %d of %d",
+                suffix or "/",
+                host,
+                problem,
+                attempt,
+                _PING_ATTEMPTS,
+            )
