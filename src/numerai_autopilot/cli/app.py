@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import AuthError, AutopilotError, ConfigError, LockedError
+from . import reliability_opts as ro
 
 EXIT_LOCKED = 4
 
@@ -150,6 +151,11 @@ def run(
     wait_lock: Annotated[
         float, typer.Option(help="Seconds to wait for another run to finish before giving up")
     ] = 0.0,
+    late: ro.Late = "skip",
+    wait_open: ro.WaitOpen = None,
+    notify_urls: ro.NotifyUrls = None,
+    notify_on_success: ro.NotifyOnSuccess = None,
+    healthcheck_url: ro.HealthcheckUrl = None,
     verbose: Verbose = False,
 ) -> None:
     """Submit every model that has no submission for the current round. Safe to repeat."""
@@ -163,17 +169,36 @@ def run(
         workers=workers,
         model_timeout=model_timeout,
         log_format=log_format,
+        notify_urls=notify_urls,
+        notify_on_success=notify_on_success,
+        healthcheck_url=healthcheck_url,
     )
     as_json = _setup(settings, verbose)
+    from ..notify import Alerts
     from ..run.runner import Runner
     from . import render
 
+    policy, wait = ro.late_policy(late), ro.parse_duration(wait_open)
+    alerts = Alerts.from_settings(settings)
+    alerts.start()
     try:
         with Runner(settings) as runner:
-            rep = runner.run(trigger_id=trigger_id, only=only, lock_wait=wait_lock)
-    except AutopilotError as exc:
-        raise _fail(exc) from None
+            rep = runner.run(
+                trigger_id=trigger_id,
+                only=only,
+                lock_wait=wait_lock,
+                late=policy,
+                wait_open=wait,
+            )
+    except LockedError as exc:
+        raise _fail(exc) from None  # the run holding the lock reports
+    except Exception as exc:
+        alerts.crashed(exc)
+        if isinstance(exc, AutopilotError):
+            raise _fail(exc) from None
+        raise
     render.report(rep, as_json=as_json)
+    alerts.finished(rep)
     raise typer.Exit(rep.exit_code)
 
 
