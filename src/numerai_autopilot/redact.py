@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from types import TracebackType
 
 MASK = "***"
 
@@ -40,3 +41,20 @@ class RedactFilter(logging.Filter):
             record.exc_text = redact(text, self.secrets)
             record.exc_info = None
         return True
+
+
+def install_excepthook(secrets: Iterable[str]) -> None:
+    """Mask ``secrets`` in the traceback of an exception nobody caught (the last line of
+    defence: a library may put a header or URL holding the key into its exception)."""
+    import sys
+    import traceback
+
+    keep = [s for s in secrets if s]
+    if not keep:
+        return
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        sys.stderr.write(redact(text, keep))
+
+    sys.excepthook = hook

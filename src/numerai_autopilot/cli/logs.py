@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from ..redact import RedactFilter
+from ..redact import RedactFilter, install_excepthook
 
 _HANDLER_NAME = "numerai-autopilot"
 
@@ -46,7 +46,9 @@ def configure(log_format: str, secrets: Iterable[str], verbose: bool = False) ->
         from rich.logging import RichHandler
 
         handler = RichHandler(show_path=False, rich_tracebacks=False, markup=False)
+    secrets = list(secrets)
     handler.addFilter(RedactFilter(secrets))
+    install_excepthook(secrets)
     handler.set_name(_HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
