@@ -368,6 +368,15 @@ def _mount_sandbox() -> None:
 _mount_sandbox()
 
 
+def _mount_schedule() -> None:
+    from .schedule_cmd import mount
+
+    mount(app)
+
+
+_mount_schedule()
+
+
 def run_cli(argv: list[str] | None) -> int:
     """Run the CLI and return its exit code instead of exiting (callable from tests)."""
     try:
