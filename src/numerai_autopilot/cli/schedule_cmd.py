@@ -1,0 +1,257 @@
+"""``schedule``, ``serve`` and ``webhook register``: the round-aware triggers (docs/scheduling.md).
+
+Thin commands over :mod:`numerai_autopilot.schedule`; mounted on the main app by ``mount``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import AutopilotError, ConfigError
+from .app import (
+    ApiUrl,
+    DataDir,
+    LogFormat,
+    ModelsDir,
+    ModelTimeout,
+    PublicId,
+    SecretKey,
+    StateDir,
+    Verbose,
+    Workers,
+    _fail,
+    _settings,
+    _setup,
+)
+
+webhook_app = typer.Typer(help="Numerai's round-open webhook.", no_args_is_help=True)
+
+WebhookSecret = Annotated[
+    str | None,
+    typer.Option(
+        help="The token webhook calls must carry; prefer NUMERAI_WEBHOOK_SECRET or "
+        "NUMERAI_WEBHOOK_SECRET_FILE (options show up in the process list)",
+        show_default=False,
+    ),
+]
+
+
+def mount(app: typer.Typer) -> None:
+    """Add the commands to the main app."""
+    app.command("schedule")(schedule)
+    app.command("serve")(serve)
+    app.add_typer(webhook_app, name="webhook")
+
+
+def _on_stop(stop: Callable[[], None]) -> None:
+    """First SIGTERM/SIGINT: finish the current step, then stop; a second one: stop now."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        typer.echo(f"signal {signum}: stopping after the current step", err=True)
+        stop()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+
+def schedule(
+    models_dir: ModelsDir = None,
+    data_dir: DataDir = None,
+    state_dir: StateDir = None,
+    api_url: ApiUrl = None,
+    public_id: PublicId = None,
+    secret_key: SecretKey = None,
+    workers: Workers = None,
+    model_timeout: ModelTimeout = None,
+    log_format: LogFormat = None,
+    print_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--print",
+            help="Print a ready trigger (systemd, cron, aca or k8s) instead of running",
+            show_default=False,
+        ),
+    ] = None,
+    once_per_round: Annotated[
+        bool,
+        typer.Option(help="After a round's run succeeded, do not re-check it until it closes"),
+    ] = False,
+    max_runs: Annotated[
+        int | None, typer.Option(help="Stop after this many runs (tests)", show_default=False)
+    ] = None,
+    poll: Annotated[
+        float, typer.Option(help="Seconds between looks at the API when no round is known")
+    ] = 300.0,
+    verbose: Verbose = False,
+) -> None:
+    """Stay in the foreground and run every round: wake when it opens, retry until it closes.
+
+    Open and close times come from the API. Safe to restart at any time."""
+    if print_kind is not None:
+        _print_trigger(print_kind)
+        return
+    settings = _settings(
+        models_dir=models_dir,
+        data_dir=data_dir,
+        state_dir=state_dir,
+        api_url=api_url,
+        public_id=public_id,
+        secret_key=secret_key,
+        workers=workers,
+        model_timeout=model_timeout,
+        log_format=log_format,
+    )
+    as_json = _setup(settings, verbose)
+    from ..schedule import Scheduler
+    from . import render
+
+    try:
+        sched = Scheduler(
+            settings,
+            poll=poll,
+            once_per_round=once_per_round,
+            on_report=lambda rep: render.report(rep, as_json=as_json, title="scheduled run"),
+        )
+        _on_stop(sched.stop)
+        try:
+            sched.run(max_runs=max_runs)
+        finally:
+            sched.close()
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+
+
+def _print_trigger(kind: str) -> None:
+    try:
+        # The deployment renderers are only needed here.
+        from ..deploy.triggers import render_trigger
+    except ImportError as exc:
+        typer.echo(f"error: triggers are not available in this installation ({exc})", err=True)
+        raise typer.Exit(2) from None
+    try:
+        typer.echo(render_trigger(kind), nl=False)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def serve(
+    models_dir: ModelsDir = None,
+    data_dir: DataDir = None,
+    state_dir: StateDir = None,
+    api_url: ApiUrl = None,
+    public_id: PublicId = None,
+    secret_key: SecretKey = None,
+    webhook_secret: WebhookSecret = None,
+    workers: Workers = None,
+    model_timeout: ModelTimeout = None,
+    log_format: LogFormat = None,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 in a container, behind TLS)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8080,
+    verbose: Verbose = False,
+) -> None:
+    """Serve the webhook Numerai calls when a round opens; one run at a time.
+
+    POST /webhook/<secret> starts a run, GET /health reports the last one."""
+    settings = _settings(
+        models_dir=models_dir,
+        data_dir=data_dir,
+        state_dir=state_dir,
+        api_url=api_url,
+        public_id=public_id,
+        secret_key=secret_key,
+        webhook_secret=webhook_secret,
+        workers=workers,
+        model_timeout=model_timeout,
+        log_format=log_format,
+    )
+    _setup(settings, verbose)
+    from ..config import load_models_file
+    from ..schedule.serve import start_server
+
+    stopped = threading.Event()
+    try:
+        load_models_file(settings.models_dir)
+        settings.require_credentials()
+        server = start_server(settings, host=host, port=port)
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    _on_stop(stopped.set)
+    typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
+    try:
+        while not stopped.wait(0.5):
+            pass
+    finally:
+        server.stop()
+
+
+@webhook_app.command("register")
+def webhook_register(
+    url: Annotated[
+        str | None,
+        typer.Argument(
+            help="Public https base URL where `serve` is reachable; /webhook/<secret> is added",
+            show_default=False,
+        ),
+    ] = None,
+    clear: Annotated[bool, typer.Option(help="Remove the models' webhooks instead")] = False,
+    models_dir: ModelsDir = None,
+    api_url: ApiUrl = None,
+    public_id: PublicId = None,
+    secret_key: SecretKey = None,
+    webhook_secret: WebhookSecret = None,
+    log_format: LogFormat = None,
+    verbose: Verbose = False,
+) -> None:
+    """Set the round-open webhook of every enabled model of the models file to `serve`'s URL."""
+    settings = _settings(
+        models_dir=models_dir,
+        api_url=api_url,
+        public_id=public_id,
+        secret_key=secret_key,
+        webhook_secret=webhook_secret,
+        log_format=log_format,
+    )
+    as_json = _setup(settings, verbose)
+    from ..client import NumeraiClient
+    from ..config import load_models_file
+    from ..schedule.register import register_webhooks, webhook_url
+    from ..schedule.webhook import require_secret
+    from . import render
+
+    try:
+        if clear == (url is not None):
+            raise ConfigError("give the URL to register, or --clear (not both)")
+        full = None if url is None else webhook_url(url, require_secret(settings))
+        models = load_models_file(settings.models_dir)
+        public, secret = settings.require_credentials()
+        with NumeraiClient(settings.api_url, public, secret, timeout=settings.http_timeout) as c:
+            results = register_webhooks(c, models, full)
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+    shown = None if url is None else url.rstrip("/") + "/webhook/***"
+    doc: dict[str, Any] = {
+        "event": "webhook.register",
+        "url": shown,
+        "models": [r.__dict__ for r in results],
+    }
+    if as_json:
+        render.emit_json(doc)
+    else:
+        for r in results:
+            typer.echo(f"{r.model:<30} {r.tournament:<8} {r.result}")
+        if shown:
+            typer.echo(f"webhook: {shown}")
+    ok = ("set", "cleared")
+    raise typer.Exit(0 if all(r.result in ok for r in results) else 1)
