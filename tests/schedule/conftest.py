@@ -27,3 +27,10 @@ def jsb(jump: JumpClock, sched_data: Path, tmp_path: Path) -> Iterator[Sandbox]:
         scale="tiny", seed=0, state_dir=tmp_path / "sb", cache_dir=sched_data, time_source=jump
     ) as box:
         yield box
+
+
+@pytest.fixture
+def rsb(sched_data: Path, tmp_path: Path) -> Iterator[Sandbox]:
+    """A sandbox on the real clock (its round opened at start-up, open for an hour)."""
+    with Sandbox(scale="tiny", seed=0, state_dir=tmp_path / "sb", cache_dir=sched_data) as box:
+        yield box
