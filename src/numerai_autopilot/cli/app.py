@@ -377,6 +377,15 @@ def _mount_schedule() -> None:
 _mount_schedule()
 
 
+def _mount_deploy() -> None:
+    from .deploy_cmd import app as deploy_app
+
+    app.add_typer(deploy_app, name="deploy", help="Set it up to run every round by itself.")
+
+
+_mount_deploy()
+
+
 def run_cli(argv: list[str] | None) -> int:
     """Run the CLI and return its exit code instead of exiting (callable from tests)."""
     try:
