@@ -1,0 +1,199 @@
+"""``numerai-autopilot deploy azure|systemd|cron``: set the autopilot up to run by itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..errors import AutopilotError, ConfigError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..deploy.azure import AzureParams, Step
+
+app = typer.Typer(
+    help="Set the autopilot up to run every round: Azure, systemd, cron (docs/deploy.md).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+PARAMS_OUT = Path("deploy/azure/main.parameters.local.json")
+
+
+def _fail(exc: AutopilotError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+@app.command()
+def azure(
+    resource_group: Annotated[str, typer.Option(help="Resource group to create or use")] = (
+        "numerai-autopilot"
+    ),
+    location: Annotated[str, typer.Option(help="Azure region")] = "westeurope",
+    name: Annotated[str, typer.Option(help="Prefix of the resource names")] = "numerai-autopilot",
+    cpu: Annotated[float, typer.Option(help="vCPUs of the job (memory: 2 GiB each)")] = 1.0,
+    workers: Annotated[int, typer.Option(help="Models predicting at once")] = 2,
+    image: Annotated[
+        str, typer.Option(help="Run this image instead of building one into a new registry")
+    ] = "",
+    extras: Annotated[str, typer.Option(help="Model libraries built into the image")] = (
+        "models,notify"
+    ),
+    models_dir: Annotated[
+        Path | None,
+        typer.Option(help="Models to upload [env NUMERAI_MODELS_DIR]", show_default=False),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the ledger is, for --estimate [env NUMERAI_DATA_DIR]", show_default=False
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="[env NUMERAI_STATE_DIR]", show_default=False)
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the rendered parameters")] = PARAMS_OUT,
+    source: Annotated[
+        Path, typer.Option(help="Checkout with the Dockerfile and deploy/azure/main.bicep")
+    ] = Path(),
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Run the az commands instead of printing them")
+    ] = False,
+    show_estimate: Annotated[
+        bool,
+        typer.Option("--estimate", help="Print the monthly cost from the ledger's run times"),
+    ] = False,
+) -> None:
+    """Print (or --apply) the az commands that set up a Container Apps Job on a round-window
+    schedule: registry, Key Vault, Azure Files, Log Analytics, the job, a first run."""
+    from ..config import load_settings
+    from ..deploy.azure import AzureParams, plan_azure, render_script
+
+    flags = {"models_dir": models_dir, "data_dir": data_dir, "state_dir": state_dir}
+    try:
+        settings = load_settings(flags)
+        params = AzureParams(
+            resource_group=resource_group,
+            location=location,
+            name=name,
+            cpu=cpu,
+            workers=workers,
+            image=image,
+            extras=extras,
+        )
+        if show_estimate:
+            _print_estimate(params, settings.state_path, settings.models_dir)
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(params.parameters_text(), encoding="utf-8")
+        steps = plan_azure(
+            params, parameters_file=out, models_dir=settings.models_dir, source=source
+        )
+        if not apply:
+            typer.echo(
+                render_script(
+                    steps,
+                    key_files=_key_files(),
+                    preamble=f"# parameters: {out}\n# az login first.",
+                )
+            )
+            return
+        _apply(steps, settings, source, needs_dockerfile=not image)
+    except AutopilotError as exc:
+        raise _fail(exc) from None
+
+
+def _key_files() -> dict[str, str]:
+    # Point the script at the files the user already keeps the key in; else at $NUMERAI_*_FILE.
+    out = {}
+    for key, var in (
+        ("public_id", "NUMERAI_PUBLIC_ID_FILE"),
+        ("secret_key", "NUMERAI_SECRET_KEY_FILE"),
+    ):
+        if os.environ.get(var):
+            out[key] = os.environ[var]
+    return out
+
+
+def _apply(steps: list[Step], settings: Settings, source: Path, needs_dockerfile: bool) -> None:
+    import shutil
+
+    from ..deploy._apply import apply_steps
+    from ..deploy.azure import BICEP
+
+    if shutil.which("az") is None:
+        raise ConfigError("--apply needs the Azure CLI `az` on PATH (then `az login`)")
+    if not (source / BICEP).is_file():
+        raise ConfigError(f"{source / BICEP} not found: run from a checkout or pass --source")
+    if needs_dockerfile and not (source / "Dockerfile").is_file():
+        raise ConfigError(f"{source / 'Dockerfile'} not found: pass --source or --image")
+    public_id, secret_key = settings.require_credentials()
+
+    def show(step: Step) -> None:
+        if step.title:
+            typer.echo(f"==> {step.title}")
+
+    done = apply_steps(
+        steps,
+        {"public_id": public_id, "secret_key": secret_key},
+        on_step=show,
+    )
+    typer.echo("done: " + ", ".join(f"{k}={v}" for k, v in sorted(done.items())))
+
+
+def _print_estimate(params: AzureParams, state_path: Path, models_dir: Path) -> None:
+    from ..deploy.estimate import estimate, folder_gib
+    from ..run.ledger import Ledger, RunRow
+
+    runs: list[RunRow] = []
+    if (state_path / Ledger.FILENAME).is_file():
+        with Ledger(state_path) as ledger:
+            runs = ledger.runs(500)
+    est = estimate(params, runs, models_gib=folder_gib(models_dir), data_gib=folder_gib(state_path))
+    typer.echo(f"Monthly cost estimate, {len(runs)} runs in the ledger at {state_path}")
+    for line in est.lines:
+        typer.echo(f"  {line.item:<38} {line.quantity:<48} ${line.monthly_usd:8.2f}")
+    typer.echo(f"  {'total':<38} {'':<48} ${est.total_usd:8.2f}")
+    for note in est.notes:
+        typer.echo(f"  - {note}")
+
+
+@app.command()
+def systemd(
+    install: Annotated[
+        bool, typer.Option("--install", help="Write the units to ~/.config/systemd/user")
+    ] = False,
+    unit_dir: Annotated[Path | None, typer.Option(help="Where --install writes")] = None,
+) -> None:
+    """Print the systemd user service and timer (or --install them)."""
+    from ..deploy.triggers import render_trigger, systemd_units
+
+    if not install:
+        typer.echo(render_trigger("systemd"))
+        return
+    target = unit_dir or Path.home() / ".config" / "systemd" / "user"
+    target.mkdir(parents=True, exist_ok=True)
+    for file_name, text in systemd_units().items():
+        (target / file_name).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {target / file_name}")
+    typer.echo(
+        "next: put NUMERAI_PUBLIC_ID_FILE / NUMERAI_SECRET_KEY_FILE lines in "
+        "~/.config/numerai-autopilot/env, then\n"
+        "  systemctl --user daemon-reload\n"
+        "  systemctl --user enable --now numerai-autopilot.timer\n"
+        "  loginctl enable-linger $USER   # run while logged out\n"
+        "  systemctl --user list-timers numerai-autopilot.timer"
+    )
+
+
+@app.command()
+def cron() -> None:
+    """Print the crontab lines (UTC slots, under flock)."""
+    from ..deploy.triggers import render_trigger
+
+    typer.echo(render_trigger("cron"), nl=False)
