@@ -1,0 +1,25 @@
+"""Fixtures of the fault suite: a rig (sandbox, models, alert receiver) per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faults_support import Receiver, Rig
+
+from numerai_autopilot.sandbox import Sandbox
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def rig(sb: Sandbox, tmp_path: Path, receiver: Receiver) -> Rig:
+    r = Rig(sb, tmp_path, receiver)
+    r.write_models()
+    return r
