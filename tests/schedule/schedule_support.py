@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-import textwrap
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -74,16 +73,15 @@ def flaky(w: Workshop, name: str, flag: Path) -> None:
     _write(w, name, predict)
 
 
-def slow(w: Workshop, name: str, seconds: float) -> None:
-    """A model that takes ``seconds`` to predict (to stop a run in its middle)."""
+def slow(w: Workshop, name: str, seconds: float, flag: Path) -> None:
+    """A model that takes ``seconds`` to predict while ``flag`` exists (to stop a run in its
+    middle), and is quick once the flag is removed."""
     feats = list(w.small)
+    flag.write_text("slow")
 
     def predict(live: pd.DataFrame) -> pd.DataFrame:
-        time.sleep(seconds)
+        if flag.exists():
+            time.sleep(seconds)
         return live[feats].astype("float32").sum(axis=1).rank(pct=True).to_frame("prediction")
 
     _write(w, name, predict)
-
-
-def dedent(text: str) -> str:
-    return textwrap.dedent(text).strip() + "\n"
