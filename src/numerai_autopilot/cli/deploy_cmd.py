@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,6 +21,10 @@ app = typer.Typer(
 )
 
 PARAMS_OUT = Path("deploy/azure/main.parameters.local.json")
+_PREAMBLE = """\
+# numerai-autopilot on Azure Container Apps Jobs (docs/deploy.md). Parameters: {out}
+# Before: az login; export NUMERAI_PUBLIC_ID_FILE=... NUMERAI_SECRET_KEY_FILE=... (files
+# holding the API key: the script reads them, the values never reach a command line)."""
 
 
 def _fail(exc: AutopilotError) -> typer.Exit:
@@ -95,29 +98,11 @@ def azure(
             params, parameters_file=out, models_dir=settings.models_dir, source=source
         )
         if not apply:
-            typer.echo(
-                render_script(
-                    steps,
-                    key_files=_key_files(),
-                    preamble=f"# parameters: {out}\n# az login first.",
-                )
-            )
+            typer.echo(render_script(steps, preamble=_PREAMBLE.format(out=out)))
             return
         _apply(steps, settings, source, needs_dockerfile=not image)
     except AutopilotError as exc:
         raise _fail(exc) from None
-
-
-def _key_files() -> dict[str, str]:
-    # Point the script at the files the user already keeps the key in; else at $NUMERAI_*_FILE.
-    out = {}
-    for key, var in (
-        ("public_id", "NUMERAI_PUBLIC_ID_FILE"),
-        ("secret_key", "NUMERAI_SECRET_KEY_FILE"),
-    ):
-        if os.environ.get(var):
-            out[key] = os.environ[var]
-    return out
 
 
 def _apply(steps: list[Step], settings: Settings, source: Path, needs_dockerfile: bool) -> None:
