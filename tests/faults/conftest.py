@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,13 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def rig(sb: Sandbox, tmp_path: Path, receiver: Receiver) -> Rig:
+def rig(sb: Sandbox, tmp_path: Path, receiver: Receiver) -> Iterator[Rig]:
     r = Rig(sb, tmp_path, receiver)
     r.write_models()
-    return r
+    yield r
+    # The in-process CLI configured logging onto this test's captured stderr: undo it.
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if h.get_name() == "numerai-autopilot":
+            root.removeHandler(h)
+    sys.excepthook = sys.__excepthook__

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from numerai_autopilot.cli.app import run_cli
+from numerai_autopilot.clock import Clock
 from numerai_autopilot.data import load_frame
 from numerai_autopilot.sandbox import Sandbox
 
@@ -196,6 +197,28 @@ class Rig:
             os.environ.update(saved)
         cap = capfd.readouterr()
         return Result(code, cap.out + cap.err, _summary(cap.out), self.receiver.requests[mark:])
+
+    def lib(self, capfd: Any, *, clock: Clock | None = None, **run: Any) -> Result:
+        """The run through the library, as the CLI does it (alerts around ``Runner.run``), for
+        scenarios that need a seam the CLI has no option for (the clock)."""
+        from numerai_autopilot.cli.logs import configure
+        from numerai_autopilot.config import load_settings
+        from numerai_autopilot.notify import Alerts
+        from numerai_autopilot.run.runner import Runner
+
+        settings = load_settings(environ=self.env())
+        configure("json", settings.secret_values())
+        capfd.readouterr()
+        mark = len(self.receiver.requests)
+        alerts = Alerts.from_settings(settings)
+        alerts.start()
+        with Runner(settings, clock=clock) as runner:
+            report = runner.run(**run)
+        alerts.finished(report)
+        cap = capfd.readouterr()
+        doc = {"event": "run.summary", **report.to_json()}
+        out = cap.out + cap.err + json.dumps(doc, default=str)
+        return Result(report.exit_code, out, doc, self.receiver.requests[mark:])
 
     def spawn(self, *args: str, kill_at: str | None = None, **env: str) -> subprocess.Popen[str]:
         """The CLI in a child process (its own session) through the driver, which kills the

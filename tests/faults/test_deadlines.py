@@ -1,0 +1,93 @@
+"""The run knows each round's close: retries stop in time to report, a model ready after the
+close follows the late policy, an early trigger waits for the round, and a skewed local clock
+does not decide for the server (issue 4: deadline awareness)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from faults_support import CLASSIC, Rig, check_invariants
+
+from numerai_autopilot.clock import SystemClock
+
+
+class SkewedClock(SystemClock):
+    """This machine's clock, off by ``seconds`` (a VM resumed from sleep, no NTP)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.skew = timedelta(seconds=seconds)
+
+    def now(self) -> datetime:
+        return super().now() + self.skew
+
+
+def test_model_ready_after_the_close_is_not_sent_late_by_default_then_late_submit_sends_it(
+    rig: Rig, capfd: Any
+) -> None:
+    rig.sb.open_round(duration=6)
+    rig.knobs(sleep={"corvus_corone": 7})
+    first = rig.cli(capfd=capfd)
+    check_invariants(rig, first, exit_code=1, failed={"corvus_corone": "not submitted late"})
+    rig.knobs()
+    second = rig.cli("--late", "submit", capfd=capfd)
+    check_invariants(rig, second, exit_code=0, outputs=[first.out])
+    late = second.outcomes()["corvus_corone"]
+    assert late["status"] == "submitted" and late["late"] is True
+    assert [s["status"] for s in rig.sb.submissions("corvus_corone")] == ["late"]
+
+
+def test_retries_stop_before_the_close_leaving_time_to_report(rig: Rig, capfd: Any) -> None:
+    rig.sb.open_round(duration=75)  # retries may not wait past 75 - 60 s from now
+    rig.sb.inject("status", code=429, retry_after=30, count=1, match="createSubmission")
+    t0 = time.monotonic()
+    res = rig.cli(capfd=capfd)
+    first = next(o for o in res.report["outcomes"] if o["status"] == "failed")  # type: ignore[index]
+    check_invariants(rig, res, exit_code=1, failed={first["name"]: "the round closes soon"})
+    assert time.monotonic() - t0 < 30  # gave up at once instead of waiting Retry-After
+    # With time left the same fault is waited out (test_api_faults: Retry-After honoured).
+
+
+def test_wait_open_waits_for_a_round_announced_to_open(rig: Rig, capfd: Any) -> None:
+    rig.sb.close_round()
+    rig.sb.open_round(open_in=1.5)
+    res = rig.cli("--wait-open", "1m", capfd=capfd)
+    check_invariants(rig, res, exit_code=0)
+    assert "no round open yet" in res.out
+    assert {s["status"] for s in rig.sb.submissions()} == {"on-time"}
+
+
+def test_wait_open_gives_up_after_its_duration_with_no_round_exit_3(rig: Rig, capfd: Any) -> None:
+    rig.sb.close_round()
+    rig.sb.set_between_rounds("error")
+    t0 = time.monotonic()
+    res = rig.cli("--wait-open", "1", capfd=capfd)
+    assert time.monotonic() - t0 < 20
+    assert res.code == 3
+    assert rig.sb.submissions() == []
+    assert res.pings() == ["start", "success"] and res.notifications() == []
+
+
+def test_local_clock_two_hours_fast_trusts_the_servers_time(rig: Rig, capfd: Any) -> None:
+    res = rig.lib(capfd, clock=SkewedClock(+7200))
+    check_invariants(rig, res, exit_code=0)
+    assert "ahead of the API server's" in res.out  # 7200 s, give or take the Date's second
+
+
+def test_local_clock_two_hours_slow_trusts_the_servers_time(rig: Rig, capfd: Any) -> None:
+    res = rig.lib(capfd, clock=SkewedClock(-7200))
+    check_invariants(rig, res, exit_code=0)
+    assert "behind the API server's" in res.out
+
+
+def test_cheapest_models_go_first_by_their_past_predict_time(rig: Rig, capfd: Any) -> None:
+    rig.knobs(sleep={"anas_platyrhynchos": 1.5})
+    first = rig.cli(capfd=capfd)
+    assert first.code == 0
+    rig.sb.open_round()  # a new round: all due again; the ledger remembers who was slow
+    rig.knobs()
+    res = rig.cli(capfd=capfd, NUMERAI_WORKERS="1")
+    check_invariants(rig, res, exit_code=0, outputs=[first.out])
+    order = [s["model_name"] for s in rig.sb.submissions() if s["round"] == rig.round_number()]
+    assert order.index("anas_platyrhynchos") == len(CLASSIC) - 1, order
