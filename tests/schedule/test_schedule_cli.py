@@ -61,7 +61,7 @@ def test_a_restart_in_the_middle_of_a_run_does_not_submit_twice(
 ) -> None:
     w = Workshop(rsb, tmp_path / "models", tmp_path / "train-cache")
     w.function("rs_fast")
-    slow(w, "rs_slow", seconds=5, flag=tmp_path / "slow")
+    slow(w, "rs_slow", seconds=8, flag=tmp_path / "slow")
     w.write_toml()
     w.close()
     env = env_for(rsb, tmp_path)
