@@ -139,8 +139,9 @@ def load_settings(
     values: dict[str, Any] = {}
     for name, var in _SETTINGS_ENV.items():
         file_var = var + "_FILE"
-        if env.get(var):
-            values[name] = env[var]
+        if env.get(var, "").strip():
+            # Stripped: secret stores and `echo` often leave a trailing newline in a key.
+            values[name] = env[var].strip()
         elif env.get(file_var):
             path = Path(env[file_var])
             try:

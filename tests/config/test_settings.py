@@ -67,3 +67,8 @@ def test_bad_secret_value_is_not_echoed() -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(environ={"NUMERAI_SECRET_KEY": "TOPSECRET", "NUMERAI_WORKERS": "x"})
     assert "TOPSECRET" not in str(err.value)
+
+
+def test_environment_values_are_stripped_of_newlines() -> None:
+    s = load_settings(environ={"NUMERAI_PUBLIC_ID": "PUB\n", "NUMERAI_SECRET_KEY": " SEC\n"})
+    assert s.require_credentials() == ("PUB", "SEC")
