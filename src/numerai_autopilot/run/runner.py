@@ -123,16 +123,22 @@ class Runner:
     def lock(self, wait: float = 0.0) -> Iterator[None]:
         """Hold the state dir's run lock, so two runs never both upload."""
         state = self.settings.state_path
-        state.mkdir(parents=True, exist_ok=True)
         path = state / "run.lock"
         lock = filelock.FileLock(path)
         try:
-            lock.acquire(timeout=wait)
+            state.mkdir(parents=True, exist_ok=True)
+            lock.acquire(timeout=max(0.0, wait))
+        # filelock.Timeout is an OSError: it must be caught first.
         except filelock.Timeout:
             raise LockedError(
                 f"another run holds {path}: it is still submitting; wait for it to finish "
                 "(or pass --wait-lock SECONDS)"
             ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot take the run lock {path}: {exc.strerror or exc}; NUMERAI_STATE_DIR / "
+                "NUMERAI_DATA_DIR must be a writable directory"
+            ) from exc
         try:
             yield
         finally:
