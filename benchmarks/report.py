@@ -45,8 +45,9 @@ def machine() -> dict[str, Any]:
             versions[mod] = __import__(mod).__version__
         except (ImportError, AttributeError):
             versions[mod] = "?"
+    commit = os.environ.get("BENCH_COMMIT", "")
     try:
-        commit = subprocess.run(
+        commit = commit or subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
         ).stdout.strip()
     except OSError:
