@@ -45,13 +45,7 @@ def machine() -> dict[str, Any]:
             versions[mod] = __import__(mod).__version__
         except (ImportError, AttributeError):
             versions[mod] = "?"
-    commit = os.environ.get("BENCH_COMMIT", "")
-    try:
-        commit = commit or subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-    except OSError:
-        commit = "?"
+    commit = os.environ.get("BENCH_COMMIT", "") or _git_head()
     return {
         "nproc": len(os.sched_getaffinity(0)),
         "cpu": cpu,
@@ -62,6 +56,16 @@ def machine() -> dict[str, Any]:
         "versions": versions,
         "commit": commit,
     }
+
+
+def _git_head() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return "?"
+    return done.stdout.strip() or "?"
 
 
 def aggregate(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
