@@ -6,7 +6,7 @@
 A failure to notify never fails the run: it is logged, and the run's exit code stands.
 """
 
-from ._alerts import Alerts
+from ._alerts import Alerts, url_secrets
 from ._message import Message, crash_message, report_message
 
-__all__ = ["Alerts", "Message", "crash_message", "report_message"]
+__all__ = ["Alerts", "Message", "crash_message", "report_message", "url_secrets"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,6 +25,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _SPLIT = re.compile(r"[\s,]+")
 _PING_ATTEMPTS = 2
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a notification URL that may be tokens, for redaction: user, password, a
+    host without dots (``slack://TokenA/TokenB``), the path and its longer segments, the query.
+    A library may log the URL in another form (``json://`` as ``http://``), so the whole URL
+    is not enough."""
+    try:
+        parts = urlsplit(url)
+        # As written: ``hostname`` is lowercased, and tokens are case-sensitive.
+        host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
+        user, password = parts.username, parts.password
+    except ValueError:
+        return []
+    out = [p for p in (user, password, parts.query) if p]
+    if host and "." not in host and host != "localhost":
+        out.append(host)
+    if parts.path.strip("/"):
+        out.append(parts.path)
+        out += [seg for seg in parts.path.split("/") if len(seg) >= 6]
+    return out
 
 
 class Alerts:
@@ -44,7 +65,9 @@ class Alerts:
         self.on_success = on_success
         self.healthcheck = healthcheck.rstrip("/") if healthcheck else None
         self.timeout = timeout
-        self.secrets = [*secrets, *self.urls, *([healthcheck] if healthcheck else [])]
+        every = [*self.urls, *([healthcheck] if healthcheck else [])]
+        self.secrets = [*secrets, *every, *(part for u in every for part in url_secrets(u))]
+        self._apprise_obj: Any = None
         self.delivered: list[Message] = []
         """Messages apprise accepted, in order (for the report and for tests)."""
 
@@ -68,7 +91,13 @@ class Alerts:
     # -- the three moments ------------------------------------------------------------------
 
     def start(self) -> None:
-        """Tell the dead-man's switch a run began (so a run that never ends is noticed)."""
+        """Tell the dead-man's switch a run began (so a run that never ends is noticed), and
+        check the notification URLs now, so a wrong one is reported before it is needed."""
+        if self.urls:
+            try:
+                self._targets()
+            except Exception as exc:  # noqa: BLE001 - a notification failure never fails the run
+                log.warning("cannot set up notifications: %s", redact(repr(exc), self.secrets))
         self._ping("/start", "")
 
     def finished(self, report: RunReport) -> None:
@@ -105,14 +134,7 @@ class Alerts:
         guard = RedactFilter(self.secrets)
         alog.addFilter(guard)
         try:
-            ap = apprise.Apprise()
-            for i, url in enumerate(self.urls, 1):
-                if not ap.add(url):
-                    log.warning(
-                        "notification URL #%d of NUMERAI_NOTIFY_URLS is not one apprise "
-                        "understands: check its scheme (e.g. slack://, discord://, mailto://)",
-                        i,
-                    )
+            ap = self._targets()
             if len(ap) == 0:
                 return
             kind = apprise.NotifyType.FAILURE if msg.failure else apprise.NotifyType.SUCCESS
@@ -123,6 +145,30 @@ class Alerts:
                 log.warning("a notification could not be delivered to every URL (see above)")
         finally:
             alog.removeFilter(guard)
+
+    def _targets(self) -> Any:
+        """The apprise object holding every URL it understands (built once; the others are
+        reported by position, never printed: they hold tokens)."""
+        if self._apprise_obj is None:
+            import apprise  # imported only when notifications are configured
+
+            alog = logging.getLogger("apprise")
+            guard = RedactFilter(self.secrets)
+            alog.addFilter(guard)
+            try:
+                ap = apprise.Apprise()
+                for i, url in enumerate(self.urls, 1):
+                    if not ap.add(url):
+                        log.warning(
+                            "notification URL #%d of NUMERAI_NOTIFY_URLS is not one apprise "
+                            "understands: check its scheme (e.g. slack://, discord://, "
+                            "mailto://)",
+                            i,
+                        )
+            finally:
+                alog.removeFilter(guard)
+            self._apprise_obj = ap
+        return self._apprise_obj
 
     def _ping(self, suffix: str, body: str) -> None:
         if not self.healthcheck:
