@@ -387,7 +387,9 @@ def _check_cache(rig: Rig) -> None:
 def _check_no_secret(rig: Rig, texts: Sequence[str]) -> None:
     blob = "\n".join(texts)
     for secret in rig.secrets():
-        assert secret not in blob, "a secret leaked into the output or an alert"
+        at = blob.find(secret)
+        where = blob[max(0, at - 300) : at + 60].replace(secret, "<SECRET>")
+        assert at < 0, f"a secret leaked into the output or an alert: ...{where}..."
     for f in rig.data_dir.rglob("*") if rig.data_dir.exists() else []:
         if f.is_file() and f.suffix not in (".parquet",):
             data = f.read_bytes()
