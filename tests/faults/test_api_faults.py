@@ -128,3 +128,9 @@ def test_crashing_and_invalid_models_fail_alone_with_their_reasons(rig: Rig, cap
         exit_code=1,
         failed={"netta_rufina": "exploded on purpose", "corvus_corone": "NaN"},
     )
+
+
+def test_api_unreachable_is_a_failed_run_that_alerts(rig: Rig, capfd: Any) -> None:
+    res = rig.cli(capfd=capfd, NUMERAI_API_URL="http://127.0.0.1:9/")  # nothing listens
+    check_invariants(rig, res, exit_code=1, crashed="gave up on snapshot after 4 attempt(s)")
+    assert rig.sb.submissions() == []
