@@ -106,7 +106,7 @@ class RoundClock:
             now = clock.now()
             for t in Tournament:
                 number = round_number_for_day(int(t), now.date())
-                open_time = now - timedelta(seconds=opened_ago)
+                open_time = _whole(now - timedelta(seconds=opened_ago))
                 self._set(
                     Round(int(t), number, open_time, *[open_time + timedelta(seconds=duration)] * 2)
                 )
@@ -143,8 +143,8 @@ class RoundClock:
         """Open the next round now (+``open_in`` s) for ``duration`` seconds."""
         now = self.clock.now()
         number = self.latest(tournament).number + 1
-        open_time = now + timedelta(seconds=open_in)
-        close = open_time + timedelta(seconds=duration)
+        open_time = _whole(now + timedelta(seconds=open_in))
+        close = _whole(open_time + timedelta(seconds=duration))
         rnd = Round(tournament, number, open_time, close, close)
         with self._lock:
             self._set(rnd)
@@ -152,7 +152,7 @@ class RoundClock:
 
     def close_round(self, tournament: int) -> Round:
         """Close the latest round now (its closing times become now)."""
-        now = self.clock.now()
+        now = _whole(self.clock.now())
         rnd = self.latest(tournament)
         closed = replace(
             rnd,
@@ -162,3 +162,10 @@ class RoundClock:
         with self._lock:
             self._set(closed)
         return closed
+
+
+def _whole(dt: datetime) -> datetime:
+    """``dt`` to the whole second. The API publishes whole seconds (2026-07-18T12:00:00Z); a
+    round kept at finer resolution would open up to a second after the time it reports, and a
+    client waking at the reported open would be told its on-time submission is "queued"."""
+    return dt.replace(microsecond=0)
