@@ -4,18 +4,29 @@ map errors to exit codes (0 ok, 1 a model failed, 2 usage/configuration, 3 no ro
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from ..errors import AuthError, AutopilotError, ConfigError, LockedError
+from ..errors import AutopilotError, LockedError
 from . import reliability_opts as ro
-
-EXIT_LOCKED = 4
-
-log = logging.getLogger("numerai_autopilot.cli")
+from .common import (
+    ApiUrl,
+    DataDir,
+    LogFormat,
+    ModelsDir,
+    ModelTimeout,
+    Only,
+    PublicId,
+    SecretKey,
+    StateDir,
+    Verbose,
+    Workers,
+    exit_for,
+    settings_from,
+    setup_output,
+)
 
 app = typer.Typer(
     name="numerai-autopilot",
@@ -29,105 +40,8 @@ app = typer.Typer(
 models_app = typer.Typer(help="Work with the models file.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
+
 # -- shared options (each also an environment variable; see config.py) -------------------------
-ModelsDir = Annotated[
-    Path | None,
-    typer.Option(
-        help="Folder with models.toml and the artifacts [env NUMERAI_MODELS_DIR; default ./models]",
-        show_default=False,
-    ),
-]
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        help="Data cache, ledger and lock [env NUMERAI_DATA_DIR; default ./data]",
-        show_default=False,
-    ),
-]
-StateDir = Annotated[
-    Path | None,
-    typer.Option(
-        help="Ledger, cache and lock, if not under the data dir [env NUMERAI_STATE_DIR]",
-        show_default=False,
-    ),
-]
-ApiUrl = Annotated[
-    str | None,
-    typer.Option(
-        help="Numerai's GraphQL endpoint (a sandbox URL for tests) [env NUMERAI_API_URL]",
-        show_default=False,
-    ),
-]
-PublicId = Annotated[
-    str | None,
-    typer.Option(
-        help="API key public id; prefer NUMERAI_PUBLIC_ID or NUMERAI_PUBLIC_ID_FILE "
-        "(options show up in the process list)",
-        show_default=False,
-    ),
-]
-SecretKey = Annotated[
-    str | None,
-    typer.Option(
-        help="API key secret; prefer NUMERAI_SECRET_KEY or NUMERAI_SECRET_KEY_FILE",
-        show_default=False,
-    ),
-]
-Workers = Annotated[
-    int | None,
-    typer.Option(
-        help="Models predicting at once [env NUMERAI_WORKERS; default: the cores]",
-        show_default=False,
-    ),
-]
-ModelTimeout = Annotated[
-    float | None,
-    typer.Option(
-        help="Seconds one model may predict before it is stopped "
-        "[env NUMERAI_MODEL_TIMEOUT; default 900]",
-        show_default=False,
-    ),
-]
-LogFormat = Annotated[
-    str | None,
-    typer.Option(
-        help="auto (rich in a terminal, JSON lines otherwise), rich or json "
-        "[env NUMERAI_LOG_FORMAT]",
-        show_default=False,
-    ),
-]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
-Only = Annotated[
-    list[str] | None,
-    typer.Option("--model", "-m", help="Only this model (repeatable).", show_default=False),
-]
-
-
-def _settings(**flags: Any) -> Any:
-    from ..config import load_settings
-
-    return load_settings({k: v for k, v in flags.items() if v is not None})
-
-
-def _setup(settings: Any, verbose: bool) -> bool:
-    """Configure logging; return True when output should be JSON."""
-    from .logs import configure, use_json
-
-    configure(settings.log_format, settings.secret_values(), verbose)
-    return use_json(settings.log_format)
-
-
-def _fail(exc: AutopilotError) -> typer.Exit:
-    if isinstance(exc, LockedError):
-        code = EXIT_LOCKED
-    elif isinstance(exc, ConfigError | AuthError):
-        code = 2
-    else:
-        code = 1
-    log.error("%s", exc)
-    return typer.Exit(code)
-
-
 @app.command()
 def run(
     models_dir: ModelsDir = None,
@@ -159,7 +73,7 @@ def run(
     verbose: Verbose = False,
 ) -> None:
     """Submit every model that has no submission for the current round. Safe to repeat."""
-    settings = _settings(
+    settings = settings_from(
         models_dir=models_dir,
         data_dir=data_dir,
         state_dir=state_dir,
@@ -173,7 +87,7 @@ def run(
         notify_on_success=notify_on_success,
         healthcheck_url=healthcheck_url,
     )
-    as_json = _setup(settings, verbose)
+    as_json = setup_output(settings, verbose)
     from ..notify import Alerts
     from ..run.runner import Runner
     from . import render
@@ -191,11 +105,11 @@ def run(
                 wait_open=wait,
             )
     except LockedError as exc:
-        raise _fail(exc) from None  # the run holding the lock reports
+        raise exit_for(exc) from None  # the run holding the lock reports
     except Exception as exc:
         alerts.crashed(exc)
         if isinstance(exc, AutopilotError):
-            raise _fail(exc) from None
+            raise exit_for(exc) from None
         raise
     render.report(rep, as_json=as_json)
     alerts.finished(rep)
@@ -212,14 +126,14 @@ def plan(
     verbose: Verbose = False,
 ) -> None:
     """Show what a run would do (rounds, status, due models) without doing anything."""
-    settings = _settings(
+    settings = settings_from(
         models_dir=models_dir,
         api_url=api_url,
         public_id=public_id,
         secret_key=secret_key,
         log_format=log_format,
     )
-    as_json = _setup(settings, verbose)
+    as_json = setup_output(settings, verbose)
     from ..run.runner import Runner
     from . import render
 
@@ -227,7 +141,7 @@ def plan(
         with Runner(settings) as runner:
             p = runner.plan()
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     render.plan(p, as_json=as_json)
 
 
@@ -243,7 +157,7 @@ def status(
     verbose: Verbose = False,
 ) -> None:
     """Each model's state this round: the API's truth merged with the ledger's last outcome."""
-    settings = _settings(
+    settings = settings_from(
         models_dir=models_dir,
         data_dir=data_dir,
         state_dir=state_dir,
@@ -252,7 +166,7 @@ def status(
         secret_key=secret_key,
         log_format=log_format,
     )
-    as_json = _setup(settings, verbose)
+    as_json = setup_output(settings, verbose)
     from ..run.runner import Runner
     from . import render
 
@@ -260,7 +174,7 @@ def status(
         with Runner(settings) as runner:
             rows = runner.status()
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     render.status_rows(rows, as_json=as_json)
 
 
@@ -274,8 +188,8 @@ def history(
     verbose: Verbose = False,
 ) -> None:
     """Past runs and per-model outcomes from the ledger."""
-    settings = _settings(data_dir=data_dir, state_dir=state_dir, log_format=log_format)
-    as_json = _setup(settings, verbose)
+    settings = settings_from(data_dir=data_dir, state_dir=state_dir, log_format=log_format)
+    as_json = setup_output(settings, verbose)
     from ..run.ledger import Ledger
     from . import render
 
@@ -288,7 +202,7 @@ def history(
                 else (ledger.outcomes(run_id=runs[0].id) if runs else [])
             )
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     render.history(runs, outcomes, as_json=as_json)
 
 
@@ -307,7 +221,7 @@ def models_check(
     verbose: Verbose = False,
 ) -> None:
     """Load and predict every model on the current live data and validate; upload nothing."""
-    settings = _settings(
+    settings = settings_from(
         models_dir=models_dir,
         data_dir=data_dir,
         state_dir=state_dir,
@@ -318,7 +232,7 @@ def models_check(
         model_timeout=model_timeout,
         log_format=log_format,
     )
-    as_json = _setup(settings, verbose)
+    as_json = setup_output(settings, verbose)
     from ..run.runner import Runner
     from . import render
 
@@ -326,7 +240,7 @@ def models_check(
         with Runner(settings) as runner:
             rep = runner.run(only=only, check=True)
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     render.report(rep, as_json=as_json, title="check")
     raise typer.Exit(rep.exit_code)
 
@@ -349,11 +263,11 @@ def demo(
     from . import render
 
     settings = load_settings({"log_format": log_format} if log_format else {}, environ={})
-    as_json = _setup(settings, verbose)
+    as_json = setup_output(settings, verbose)
     try:
         first, second = run_demo(keep)
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     render.report(first, as_json=as_json, title="run #1")
     render.report(second, as_json=as_json, title="run #2 (nothing left to do)")
     raise typer.Exit(max(first.exit_code, second.exit_code))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import AutopilotError, ConfigError
+from .common import exit_for
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -25,11 +26,6 @@ _PREAMBLE = """\
 # numerai-autopilot on Azure Container Apps Jobs (docs/deploy.md). Parameters: {out}
 # Before: az login; export NUMERAI_PUBLIC_ID_FILE=... NUMERAI_SECRET_KEY_FILE=... (files
 # holding the API key: the script reads them, the values never reach a command line)."""
-
-
-def _fail(exc: AutopilotError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 @app.command()
@@ -102,7 +98,7 @@ def azure(
             return
         _apply(steps, settings, source, needs_dockerfile=not image)
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
 
 
 def _apply(steps: list[Step], settings: Settings, source: Path, needs_dockerfile: bool) -> None:

@@ -28,6 +28,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out)
 
 
+def configured() -> bool:
+    """Whether :func:`configure` has set up the root logger in this process."""
+    return any(h.get_name() == _HANDLER_NAME for h in logging.getLogger().handlers)
+
+
 def use_json(log_format: str) -> bool:
     return log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import AutopilotError, ConfigError
-from .app import (
+from .common import (
     ApiUrl,
     DataDir,
     LogFormat,
@@ -25,9 +25,9 @@ from .app import (
     StateDir,
     Verbose,
     Workers,
-    _fail,
-    _settings,
-    _setup,
+    exit_for,
+    settings_from,
+    setup_output,
 )
 
 webhook_app = typer.Typer(help="Numerai's round-open webhook.", no_args_is_help=True)
@@ -99,7 +99,7 @@ def schedule(
     if print_kind is not None:
         _print_trigger(print_kind)
         return
-    settings = _settings(
+    settings = settings_from(
         models_dir=models_dir,
         data_dir=data_dir,
         state_dir=state_dir,
@@ -110,7 +110,7 @@ def schedule(
         model_timeout=model_timeout,
         log_format=log_format,
     )
-    as_json = _setup(settings, verbose)
+    as_json = setup_output(settings, verbose)
     from ..schedule import Scheduler
     from . import render
 
@@ -127,7 +127,7 @@ def schedule(
         finally:
             sched.close()
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
 
 
 def _print_trigger(kind: str) -> None:
@@ -164,7 +164,7 @@ def serve(
     """Serve the webhook Numerai calls when a round opens; one run at a time.
 
     POST /webhook/<secret> starts a run, GET /health reports the last one."""
-    settings = _settings(
+    settings = settings_from(
         models_dir=models_dir,
         data_dir=data_dir,
         state_dir=state_dir,
@@ -176,7 +176,7 @@ def serve(
         model_timeout=model_timeout,
         log_format=log_format,
     )
-    _setup(settings, verbose)
+    setup_output(settings, verbose)
     from ..config import load_models_file
     from ..schedule.serve import start_server
 
@@ -186,7 +186,7 @@ def serve(
         settings.require_credentials()
         server = start_server(settings, host=host, port=port)
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     _on_stop(stopped.set)
     typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
     try:
@@ -215,7 +215,7 @@ def webhook_register(
     verbose: Verbose = False,
 ) -> None:
     """Set the round-open webhook of every enabled model of the models file to `serve`'s URL."""
-    settings = _settings(
+    settings = settings_from(
         models_dir=models_dir,
         api_url=api_url,
         public_id=public_id,
@@ -223,7 +223,7 @@ def webhook_register(
         webhook_secret=webhook_secret,
         log_format=log_format,
     )
-    as_json = _setup(settings, verbose)
+    as_json = setup_output(settings, verbose)
     from ..client import NumeraiClient
     from ..config import load_models_file
     from ..schedule.register import register_webhooks, webhook_url
@@ -239,7 +239,7 @@ def webhook_register(
         with NumeraiClient(settings.api_url, public, secret, timeout=settings.http_timeout) as c:
             results = register_webhooks(c, models, full)
     except AutopilotError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     shown = None if url is None else url.rstrip("/") + "/webhook/***"
     doc: dict[str, Any] = {
         "event": "webhook.register",
