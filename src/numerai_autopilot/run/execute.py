@@ -25,7 +25,7 @@ from ..tournaments import Tournament
 from .blend import blend
 from .ledger import Ledger
 from .plan import Plan, PlannedModel, State
-from .report import Outcome, RunReport, Status
+from .report import Outcome, RunReport, Status, record
 from .validate import build_submission
 from .worker import LiveData, PredictionResult, predict_many
 
@@ -75,19 +75,7 @@ class Execution:
     # -- bookkeeping ----------------------------------------------------------------------
 
     def _record(self, o: Outcome) -> None:
-        self.ledger.record(
-            self.run_id,
-            o.name,
-            tournament=int(o.tournament),
-            round_number=o.round_number,
-            stage=o.stage,
-            status=str(o.status),
-            model_id=o.model_id,
-            error=o.error,
-            submission_id=o.submission_id,
-            checksum=o.checksum,
-            timings=o.timings,
-        )
+        record(self.ledger, self.run_id, o)
 
     def _fail(self, name: str, stage: str, error: str) -> None:
         o = self.outcomes[name]

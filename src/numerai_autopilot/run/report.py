@@ -10,6 +10,7 @@ from typing import Any
 from ..client import RoundInfo
 from ..clock import format_time
 from ..tournaments import Tournament
+from .ledger import Ledger
 from .plan import PlannedModel, State
 
 
@@ -123,3 +124,20 @@ def initial_outcome(m: PlannedModel) -> Outcome:
     else:
         o.error = m.reason
     return o
+
+
+def record(ledger: Ledger, run_id: str, o: Outcome) -> None:
+    """Write ``o`` as its model's row of run ``run_id`` (one transaction)."""
+    ledger.record(
+        run_id,
+        o.name,
+        tournament=int(o.tournament),
+        round_number=o.round_number,
+        stage=o.stage,
+        status=str(o.status),
+        model_id=o.model_id,
+        error=o.error,
+        submission_id=o.submission_id,
+        checksum=o.checksum,
+        timings=o.timings,
+    )

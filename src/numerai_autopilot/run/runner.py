@@ -24,7 +24,7 @@ from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
 from ..errors import ConfigError, LockedError
 from .ledger import Ledger
 from .plan import Plan, PlannedModel, State, make_plan
-from .report import Outcome, RunReport, initial_outcome
+from .report import Outcome, RunReport, initial_outcome, record
 
 log = logging.getLogger(__name__)
 
@@ -246,17 +246,7 @@ class Runner:
                 for m in plan.models:
                     o = initial_outcome(m)
                     report.outcomes.append(o)
-                    ledger.record(
-                        run_id,
-                        o.name,
-                        tournament=int(o.tournament),
-                        round_number=o.round_number,
-                        stage=o.stage,
-                        status=str(o.status),
-                        model_id=o.model_id,
-                        error=o.error,
-                        submission_id=o.submission_id,
-                    )
+                    record(ledger, run_id, o)
                     if on_event:
                         on_event("planned", o)
                 if plan.to_predict:
