@@ -6,6 +6,7 @@ the parent as each worker finishes, so uploading overlaps with the other models'
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +28,7 @@ from .ledger import Ledger
 from .plan import Plan, PlannedModel, State
 from .report import Outcome, RunReport, Status, record
 from .validate import build_submission
-from .worker import LiveData, PredictionResult, predict_many
+from .worker import LiveData, PredictionResult, predict_many, warm_up
 
 if TYPE_CHECKING:
     from .runner import EventHook, LatePolicy, Runner, _Timer
@@ -90,6 +91,12 @@ class Execution:
         for o in self.report.outcomes:
             self.outcomes[o.name] = o
         work = self.plan.to_predict
+        # The workers' fork server starts (and imports the model libraries) while we download.
+        formats = set()
+        for m in work:
+            with contextlib.suppress(AutopilotError):  # an unknown format fails at predict
+                formats.add(infer_format(m.spec))
+        warm_up(formats)
         cache = DataCache(self.runner.settings.state_path / "cache", self.runner.client)
         groups = self._groups(work)
         with self.timer.stage("download"):
