@@ -55,12 +55,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--work", type=Path, default=HERE / ".work", help="scratch and caches")
     p.add_argument(
+        "--from-records",
+        type=Path,
+        help="only rewrite the report from the records.json of an earlier run",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         help="results dir (default benchmarks/results; quick: <work>/results-quick)",
     )
     args = p.parse_args(argv)
 
+    if args.from_records:
+        import json
+
+        doc = json.loads(args.from_records.read_text())
+        out = args.out or args.from_records.parent
+        print(write(out, doc["records"], doc["meta"]))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     for noisy in ("httpx", "httpcore", "numerai_autopilot"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

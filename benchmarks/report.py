@@ -192,8 +192,8 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "approach started (workers and fork server included). Memory: peak of the summed PSS of "
         "those processes (RSS sum in brackets: it counts shared pages once per process). "
         "Requests and MB: what the sandbox served (files: complete file bodies). Bound: needed "
-        "bytes / cap + pure inference CPU / cores. x autopilot: wall time relative to the "
-        "autopilot's.",
+        "bytes / cap + pure inference CPU / cores. vs autopilot: wall time divided by the "
+        "autopilot's (above 1: slower than the autopilot, below 1: faster).",
     ]
     for scenario, label in SCENARIO_LABEL.items():
         srows = [r for r in rows if r["scenario"] == scenario]
@@ -204,7 +204,7 @@ def markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"## {label}",
             "",
             "| N | approach | wall s | CPU s | peak MB PSS (RSS) | requests | MB files | "
-            "bound s | wall / bound | x autopilot |",
+            "bound s | wall / bound | vs autopilot |",
             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in srows:
