@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 # A job that leaves an orphan behind: the child forks a grandchild that burns CPU after the
 # child has exited (as the autopilot's fork server and its workers do after the CLI exits).
