@@ -147,3 +147,11 @@ def test_idle_run_makes_one_request_and_loads_no_data_library(
     (result,) = [e for e in events(p.stdout) if "probe" in e]
     assert result == {"probe": [], "code": 0}, p.stderr
     assert sb.counters()["requests"] == 1
+
+
+def test_summary_reports_api_requests(two_models: dict[str, str]) -> None:
+    (first,) = [e for e in events(cli(two_models, "run").stdout) if e["event"] == "run.summary"]
+    # snapshot, listDatasets, dataset URLs, upload auth + create per model, confirmation
+    assert 5 <= first["api_requests"] <= 16  # type: ignore[operator]
+    (again,) = [e for e in events(cli(two_models, "run").stdout) if e["event"] == "run.summary"]
+    assert again["api_requests"] == 1

@@ -102,6 +102,11 @@ class NumeraiClient:
         return f"NumeraiClient({self._url!r})"
 
     @property
+    def requests(self) -> int:
+        """GraphQL requests this client has posted (retries included)."""
+        return self._gql.requests
+
+    @property
     def http(self) -> httpx.Client:
         """The shared connection pool (timeouts and TLS settings included), for downloads."""
         return self._http

@@ -29,6 +29,9 @@ _MAX_BODY = 64 * 1024 * 1024  # a GraphQL answer this big is not Numerai's
 class GraphQL:
     """Posts queries to one endpoint over a shared :class:`httpx.Client`."""
 
+    requests = 0
+    """GraphQL requests posted so far (tries included): the run reports it."""
+
     def __init__(
         self,
         http: httpx.Client,
@@ -98,6 +101,7 @@ class GraphQL:
     def _post(
         self, payload: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, httpx.Headers, bytes]:
+        self.requests += 1
         # Read timeouts bound each read; the total bound stops a server that trickles bytes.
         limit = time.monotonic() + 2 * self._timeout
         # No redirects: a POST turned into a GET (or the key sent elsewhere) is never right;

@@ -98,6 +98,7 @@ class RunReport:
             },
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "bytes_downloaded": self.bytes_downloaded,
+            "api_requests": self.api_requests,
             "outcomes": [o.to_json() for o in self.outcomes],
         }
 

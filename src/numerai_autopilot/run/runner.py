@@ -237,6 +237,8 @@ class Runner:
             run_id = ledger.start_run("check" if check else "run", trigger_id)
             timer = _Timer()
             report = RunReport(run_id=run_id, outcomes=[], rounds={})
+            started = time.perf_counter()
+            requests_before = self._client.requests if self._client is not None else 0
             try:
                 with timer.stage("resolve"):
                     plan = self.plan(specs, late="submit" if check else late)
@@ -269,7 +271,10 @@ class Runner:
             finally:
                 if self._client is not None:
                     self._client.retry_until(None)
-                report.timings = {**timer.totals, "total": sum(timer.totals.values())}
+                # Stages overlap (uploads run while other models predict): total is wall time.
+                report.timings = {**timer.totals, "total": time.perf_counter() - started}
+                if self._client is not None:
+                    report.api_requests = self._client.requests - requests_before
                 ledger.finish_run(run_id, report.exit_code, report.summary(), report.timings)
             return report
 
