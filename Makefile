@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 
 TOOLS ?= .venv-tools
 
-.PHONY: bootstrap tools demo test lint typecheck pytest lock bench clean
+.PHONY: bootstrap tools demo test lint typecheck pytest lock bench bench-quick clean
 
 bootstrap: $(VENV)/.installed
 
@@ -31,8 +31,8 @@ demo: bootstrap
 	$(BIN)/numerai-autopilot demo
 
 lint: bootstrap
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: bootstrap
 	$(BIN)/mypy
@@ -46,6 +46,14 @@ test: lint typecheck pytest
 lock: bootstrap
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile tools/requirements.in --python-version 3.11 -o tools/requirements.lock
+
+# Benchmarks against the seed-style script and one container per model (docs/performance.md).
+# Run from the repo root, one at a time: the full run takes about an hour on 2 cores.
+bench: bootstrap
+	$(BIN)/python -m benchmarks
+
+bench-quick: bootstrap
+	$(BIN)/python -m benchmarks --quick
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
