@@ -41,7 +41,6 @@ models_app = typer.Typer(help="Work with the models file.", no_args_is_help=True
 app.add_typer(models_app, name="models")
 
 
-# -- shared options (each also an environment variable; see config.py) -------------------------
 @app.command()
 def run(
     models_dir: ModelsDir = None,
