@@ -44,3 +44,33 @@ def parse_time(value: str | None) -> datetime | None:
 def format_time(dt: datetime) -> str:
     """Format an aware datetime as Numerai does: ``2026-07-18T12:00:00Z``."""
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ManualClock:
+    """A clock that moves only when slept, set or advanced: retries, deadlines and schedules
+    become instant and observable in tests (ours, and users' tests against the sandbox).
+
+    ``t`` is the time in seconds since the epoch, also what ``monotonic`` returns; ``sleeps``
+    records every sleep asked for."""
+
+    def __init__(self, start: datetime | float = 0.0) -> None:
+        self.t = start.timestamp() if isinstance(start, datetime) else float(start)
+        self.sleeps: list[float] = []
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t, UTC)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def set(self, when: datetime) -> None:
+        """Jump to ``when`` (an aware datetime)."""
+        self.t = when.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        """Move on by ``seconds`` without recording a sleep."""
+        self.t += seconds

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 from test_client_sandbox import model_of, predictions, submit
-from test_retry import FakeClock
 
 from numerai_autopilot.client import NumeraiClient
+from numerai_autopilot.clock import ManualClock
 from numerai_autopilot.errors import (
     ApiError,
     InvalidSubmissionError,
@@ -63,7 +63,7 @@ def test_transport_faults_are_transient_then_retried_to_success(
 
 
 def test_retry_after_is_read_and_honoured(sb: Sandbox) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     sb.inject("status", match="account", code=429, retry_after=7)
     with NumeraiClient(sb.url, sb.public_id, sb.secret_key, timeout=2, clock=clock) as api:
         assert api.account_models()

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import pytest
 
 from numerai_autopilot.client import RetryPolicy
+from numerai_autopilot.clock import ManualClock
 from numerai_autopilot.errors import ApiError, TransientError
-
-
-class FakeClock:
-    """Time that moves only when slept: retries become instant and observable."""
-
-    def __init__(self) -> None:
-        self.t = 0.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.t, UTC)
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 def failing(times: int, exc: Exception, calls: list[int]) -> Callable[[], str]:
@@ -40,7 +22,7 @@ def failing(times: int, exc: Exception, calls: list[int]) -> Callable[[], str]:
 
 
 def test_transient_failures_are_retried_with_growing_jittered_waits() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     calls: list[int] = []
     policy = RetryPolicy(attempts=4, deadline=100, wait_initial=1, wait_max=10, clock=clock)
     assert policy.call("x", failing(3, TransientError("503"), calls)) == "ok"
@@ -51,7 +33,7 @@ def test_transient_failures_are_retried_with_growing_jittered_waits() -> None:
 
 
 def test_permanent_errors_are_not_retried() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     calls: list[int] = []
     with pytest.raises(ApiError):
         RetryPolicy(clock=clock).call("x", failing(5, ApiError("no"), calls))
@@ -60,7 +42,7 @@ def test_permanent_errors_are_not_retried() -> None:
 
 
 def test_attempts_bound_the_retries_and_the_message_says_so() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     calls: list[int] = []
     policy = RetryPolicy(attempts=3, deadline=1000, wait_initial=0.1, clock=clock)
     with pytest.raises(TransientError, match=r"gave up on x after 3 attempt"):
@@ -69,7 +51,7 @@ def test_attempts_bound_the_retries_and_the_message_says_so() -> None:
 
 
 def test_no_wait_is_started_that_would_end_past_the_deadline() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     calls: list[int] = []
     policy = RetryPolicy(attempts=100, deadline=10, wait_initial=4, wait_max=4, clock=clock)
     with pytest.raises(TransientError):
@@ -79,7 +61,7 @@ def test_no_wait_is_started_that_would_end_past_the_deadline() -> None:
 
 
 def test_retry_after_is_honoured_but_not_past_the_deadline() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     calls: list[int] = []
     policy = RetryPolicy(attempts=5, deadline=60, wait_initial=0.1, clock=clock)
     assert policy.call("x", failing(1, TransientError("429", retry_after=7), calls)) == "ok"

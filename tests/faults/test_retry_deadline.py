@@ -3,30 +3,14 @@ longer download bounds inherit it (issue 4: deadline awareness, unit level)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from numerai_autopilot.client import NumeraiClient, RetryPolicy
+from numerai_autopilot.clock import ManualClock
 from numerai_autopilot.data import DataCache
 from numerai_autopilot.errors import TransientError
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-        self.sleeps: list[float] = []
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.t, UTC)
-
-    def monotonic(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += seconds
 
 
 def _always(exc: Exception) -> object:
@@ -34,7 +18,7 @@ def _always(exc: Exception) -> object:
 
 
 def test_no_retry_wait_ends_after_stop_at() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     policy = RetryPolicy(
         attempts=10, deadline=3600, wait_initial=1, wait_max=4, clock=clock, stop_at=1006.0
     )
@@ -45,7 +29,7 @@ def test_no_retry_wait_ends_after_stop_at() -> None:
 
 
 def test_retry_after_beyond_the_close_gives_up_at_once() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     policy = RetryPolicy(clock=clock, stop_at=1010.0)
     with pytest.raises(TransientError, match="closes soon"):
         policy.call("x", lambda: _always(TransientError("429", retry_after=30)))
@@ -53,7 +37,9 @@ def test_retry_after_beyond_the_close_gives_up_at_once() -> None:
 
 
 def test_client_bound_reaches_uploads_and_the_data_cache(tmp_path: Path) -> None:
-    client = NumeraiClient("http://127.0.0.1:9/", "PUBLICID", "SECRETKEY", clock=FakeClock())
+    client = NumeraiClient(
+        "http://127.0.0.1:9/", "PUBLICID", "SECRETKEY", clock=ManualClock(1000.0)
+    )
     client.retry_until(1234.0)
     assert client.retry_policy.stop_at == 1234.0
     assert client._uploader.retry.stop_at == 1234.0

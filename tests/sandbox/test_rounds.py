@@ -9,25 +9,9 @@ import httpx
 import pytest
 from sandbox_helpers import ROUND_QUERY, classic_csv, create, gql, upload_auth
 
-from numerai_autopilot.clock import parse_time
+from numerai_autopilot.clock import ManualClock, parse_time
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.sandbox.rounds import RoundClock, round_number_for_day, scheduled_round
-
-
-class FakeClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    def sleep(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.current.timestamp()
 
 
 @pytest.mark.parametrize(
@@ -53,15 +37,15 @@ def test_schedule_windows_tue_fri_one_hour_saturday_until_sunday() -> None:
 
 
 def test_schedule_mode_follows_the_clock() -> None:
-    clock = FakeClock(datetime(2026, 7, 14, 12, 30, tzinfo=UTC))  # a Tuesday, window open
+    clock = ManualClock(datetime(2026, 7, 14, 12, 30, tzinfo=UTC))  # a Tuesday, window open
     rounds = RoundClock(clock, "schedule")
     current = rounds.current(8)
     assert current is not None
     assert current.number == round_number_for_day(8, date(2026, 7, 14))
-    clock.current = datetime(2026, 7, 14, 13, 30, tzinfo=UTC)
+    clock.set(datetime(2026, 7, 14, 13, 30, tzinfo=UTC))
     assert rounds.current(8) is None
     assert rounds.latest(8).number == current.number
-    clock.current = datetime(2026, 7, 15, 11, 0, tzinfo=UTC)  # before Wednesday's window
+    clock.set(datetime(2026, 7, 15, 11, 0, tzinfo=UTC))  # before Wednesday's window
     assert rounds.latest(8).number == current.number
 
 
@@ -121,13 +105,13 @@ def test_admin_rounds_open_and_close_over_http(sb: Sandbox, client: httpx.Client
 
 
 def test_shifted_clock_expires_presigned_urls(sandbox_data: Path) -> None:
-    clock = FakeClock(datetime.now(UTC))
+    clock = ManualClock(datetime.now(UTC))
     with Sandbox(time_source=clock, url_ttl=60, cache_dir=sandbox_data) as box:
         c = httpx.Client(base_url=box.url, timeout=10)
         query = '{ dataset(filename: "v5.2/features.json", tournament: 8) }'
         url = gql(c, box, query).json()["data"]["dataset"]
         assert c.head(url).status_code == 200
-        clock.current += timedelta(seconds=61)
+        clock.advance(61)
         expired = c.get(url)
         assert expired.status_code == 403
         assert "expired" in expired.text
