@@ -50,6 +50,10 @@ class ExitCode(enum.IntEnum):
 class AutopilotError(Exception):
     """Base of every error this project raises on purpose."""
 
+    reported: bool = False
+    """True once the run lifecycle has logged, alerted and recorded this error, so whatever
+    catches it later (the CLI) does not report it a second time."""
+
 
 class ConfigError(AutopilotError):
     """A setting or the models file is wrong; the message names the file, entry and field."""

@@ -4,6 +4,7 @@ Our own rather than numerapi, whose GraphQL POST has no timeout, swallows transp
 retries mutations into duplicates and never checks the upload PUT (numerai-facts.md).
 
 - :class:`NumeraiClient` -- the calls a submission tool needs
+- :func:`client_from_settings` -- the client for the configured key, timeout and clock
 - :class:`RoundInfo`, :class:`AccountModel`, :class:`SubmissionInfo` -- what they return
 - :class:`RetryPolicy` -- the bounds (attempts, deadline, backoff) every call retries within
 
@@ -11,7 +12,15 @@ Errors are those of :mod:`numerai_autopilot.errors` (``NumeraiError`` and its br
 """
 
 from ._client import NumeraiClient
+from ._factory import client_from_settings
 from ._retry import RetryPolicy
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
-__all__ = ["AccountModel", "NumeraiClient", "RetryPolicy", "RoundInfo", "SubmissionInfo"]
+__all__ = [
+    "AccountModel",
+    "NumeraiClient",
+    "RetryPolicy",
+    "RoundInfo",
+    "SubmissionInfo",
+    "client_from_settings",
+]

@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -216,11 +217,18 @@ def _context() -> Any:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(_PRELOAD))
     saved = dict(os.environ)
+    # Ctrl-C reaches the whole process group: the server (and the children it forks) ignore
+    # it, inherited through exec, so only the run handles it (one line, no traceback per
+    # child); children still die with the run (PDEATHSIG) or by its kill.
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         for name in _child.secret_names(os.environ):
             del os.environ[name]
         forkserver.ensure_running()
     finally:
+        if main:
+            signal.signal(signal.SIGINT, old)
         os.environ.clear()
         os.environ.update(saved)
     return ctx
