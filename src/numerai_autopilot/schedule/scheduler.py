@@ -88,7 +88,7 @@ class Scheduler:
     @property
     def client(self) -> NumeraiClient:
         if self._client is None:
-            self._client = client_from_settings(self.settings, clock=self.clock)
+            self._client = client_from_settings(self.settings)
         return self._client
 
     def close(self) -> None:
