@@ -86,7 +86,11 @@ class Scheduler:
         if self._client is None:
             public_id, secret = self.settings.require_credentials()
             self._client = NumeraiClient(
-                self.settings.api_url, public_id, secret, timeout=self.settings.http_timeout
+                self.settings.api_url,
+                public_id,
+                secret,
+                timeout=self.settings.http_timeout,
+                clock=self.clock,  # retry waits and the server-skew check run on our clock
             )
         return self._client
 
