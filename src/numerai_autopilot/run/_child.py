@@ -88,7 +88,7 @@ def _detach(dup: Any) -> int:
 
 
 def child_main(job: Job, conn: Connection) -> None:
-    """Run in the forked child: isolate, load and predict, send one message, then exit."""
+    """Run in the child (forked or spawned): isolate, load and predict, send one message, exit."""
     spec = job.spec
     _platform.HOST = job.host
     try:
