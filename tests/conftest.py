@@ -4,11 +4,13 @@ retries. Areas add their own fixtures in their own conftest.py."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from numerai_autopilot import _platform
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.sandbox import Sandbox
 
@@ -30,3 +32,23 @@ def api(sb: Sandbox) -> Iterator[NumeraiClient]:
         sb.url, sb.public_id, sb.secret_key, timeout=2.0, retry_wait_initial=0.0
     ) as client:
         yield client
+
+
+@pytest.fixture
+def non_linux_host(monkeypatch: pytest.MonkeyPatch) -> _platform.Host:
+    """This process as a macOS-like host: no CPU affinity mask, /dev/shm, /proc or glibc, and
+    workers spawned rather than forked (spawned children are handed the same view). The real
+    Linux-only call is removed too, so any direct use of it still fails the test."""
+    host = _platform.Host(
+        affinity=False,
+        shm=None,
+        proc_status=None,
+        libc=None,
+        rlimit_data=True,
+        maxrss_unit=1024,  # the real getrusage of this (Linux) machine counts kilobytes
+        fork_server=False,
+        posix=True,
+    )
+    monkeypatch.setattr(_platform, "HOST", host)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    return host

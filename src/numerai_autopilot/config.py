@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from . import _platform
 from .errors import ConfigError
 from .tournaments import Tournament
 
@@ -81,7 +82,7 @@ class Settings(BaseModel):
     data_dir: Path = Path("data")
     state_dir: Path | None = None
     api_url: str = Field(default=DEFAULT_API_URL, validate_default=True)
-    workers: int = Field(default_factory=lambda: max(1, len(os.sched_getaffinity(0))), ge=1)
+    workers: int = Field(default_factory=_platform.cpu_count, ge=1)
     model_timeout: float = Field(default=900.0, gt=0)
     model_memory_mb: int | None = Field(default=None, gt=0)
     http_timeout: float = Field(default=30.0, gt=0)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from schedule_support import C, JumpClock, Workshop, flaky, settings_for
 
-from numerai_autopilot.clock import parse_time
+from numerai_autopilot.clock import ManualClock, parse_time
 from numerai_autopilot.run.report import RunReport
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.schedule import Backoff, Scheduler
@@ -232,3 +232,15 @@ def test_backoff_delays_grow_to_the_cap() -> None:
     jittered = Backoff(first=10, jitter=0.5)
     assert all(5 <= jittered.delay(1) <= 15 for _ in range(50))
     assert timedelta(seconds=b.delay(9)) == timedelta(seconds=100)
+
+
+def test_the_schedulers_own_client_runs_on_its_clock(sb: Sandbox, tmp_path: Path) -> None:
+    """A retry wait of the client the scheduler builds is a sleep of the scheduler's clock."""
+    clock = ManualClock(datetime.now(UTC))
+    sched = Scheduler(settings_for(sb, tmp_path), clock=clock)
+    sb.inject("status", code=503, count=1, match="rounds")
+    try:
+        assert sched.client.current_round(C) is not None
+    finally:
+        sched.close()
+    assert len(clock.sleeps) == 1 and clock.sleeps[0] > 0

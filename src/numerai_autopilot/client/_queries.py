@@ -29,7 +29,8 @@ query {
 }
 """
 
-# The field Numerai's own web app uses: every model's recent submissions in one request.
+# The field Numerai's own web app uses: every model's recent submissions in one request (only
+# the subfields _parse reads).
 LATEST_SUBMISSIONS = """
 query($latestNRounds: Int!) {
   account {
@@ -40,8 +41,6 @@ query($latestNRounds: Int!) {
       latestSubmissions(latestNRounds: $latestNRounds) {
         id
         roundNumber
-        roundOpen
-        roundCloseStaking
         status
         filename
         timestamp

@@ -3,18 +3,24 @@ model's latest submissions (aliased ``rounds`` fields beside ``account``).
 
 A repeated trigger in a round where all is submitted thus costs one API request. When one
 tournament is between rounds, Numerai may answer that field with an error, which fails the
-whole document: then each part is asked on its own. When the server does not know
-``latestSubmissions``, each model's submissions are asked on their own (the slow fallback).
+whole document: then each part is asked on its own. When the server rejects the document itself
+(a GraphQL validation error: Numerai's schema dropped or renamed a field or an argument we ask
+for), each part is asked on its own too, and when the rejected part is ``latestSubmissions``,
+each model's submissions are asked on their own (the slow fallback).
+
+The document asks only for what ``_parse`` reads into the records: no field it could lose
+without us noticing.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError, RoundClosedError
+from ..errors import AuthError, NumeraiError, RoundClosedError
 from ..tournaments import Tournament
 from ._graphql import require, shape_error
 from ._parse import account_models_of, parse_latest, parse_models, parse_round
@@ -26,7 +32,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _ROUND_FIELDS = "number openTime closeTime closeStakingTime"
-_SUB_FIELDS = "id roundNumber roundOpen roundCloseStaking status filename timestamp"
+_SUB_FIELDS = "id roundNumber status filename timestamp"
+# How GraphQL servers word a document they reject before running it: Absinthe (Numerai) with
+# double quotes, graphql-js/graphql-core with single ones. Only the wording names the cause.
+_Q = "[\"']"
+_VALIDATION = re.compile(
+    rf"Cannot query field {_Q}(?P<field>\w+){_Q} on type {_Q}(?P<type>\w+){_Q}"
+    rf"|Unknown argument {_Q}(?P<arg>\w+){_Q} on field {_Q}(?:\w+\.)?(?P<on>\w+){_Q}"
+    rf"|Field {_Q}(?P<sel>\w+){_Q} (?:of type .*? )?must (?:not )?have a (?:sub)?selection"
+    rf"|Argument {_Q}(?P<bad>\w+){_Q} has invalid value"
+    rf"|In argument {_Q}(?P<inarg>\w+){_Q}"
+    rf"|Unknown (?:type|directive|fragment) {_Q}(?P<unknown>\w+){_Q}"
+    rf"|Variable {_Q}\$(?P<var>\w+){_Q}",
+)
+_LATEST_PARTS = {"LatestSubmission", "latestSubmissions", "latestNRounds"}
 
 
 @dataclass(frozen=True)
@@ -63,11 +82,33 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
     except RoundClosedError as exc:
         log.info("a tournament is between rounds (%s): asking each part on its own", exc)
         return _piecewise(client, tournaments)
-    except ApiError as exc:
-        if "latestSubmissions" not in str(exc):
+    except NumeraiError as exc:
+        # Whatever class the message's other words gave it (a field named "timeout" reads as
+        # transient), a rejected document is a validation error.
+        field = None if isinstance(exc, AuthError) else rejected_field(str(exc))
+        if field is None:
             raise
-        log.warning("the API does not answer latestSubmissions: asking each model on its own")
-        return _piecewise(client, tournaments, per_model=True)
+        per_model = any(part in field for part in _LATEST_PARTS)
+        log.warning(
+            "the API rejects the snapshot's %s (%s): asking %s on its own",
+            field,
+            exc,
+            "each model" if per_model else "each part",
+        )
+        return _piecewise(client, tournaments, per_model=per_model)
+
+
+def rejected_field(message: str) -> str | None:
+    """The field (``Type.field``) or argument (``field(arg:)``) a GraphQL validation error
+    names; None when ``message`` is not a validation error."""
+    m = _VALIDATION.search(message)
+    if m is None:
+        return None
+    if m["field"]:
+        return f"{m['type']}.{m['field']}"
+    if m["arg"]:
+        return f"{m['on']}({m['arg']}:)"
+    return next(v for v in m.groupdict().values() if v)
 
 
 def _read_snapshot(op: str, tournaments: Sequence[Tournament], data: dict[str, Any]) -> Snapshot:

@@ -7,23 +7,23 @@ crafted): ``K`` + float64 values, ``M`` (out of memory), or ``E`` + JSON error.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
+import multiprocessing
 import os
 import re
-import resource
-import signal
 import sys
+import threading
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing import reduction
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _platform
 from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError
 from ..models import load_predictor
@@ -46,8 +46,6 @@ MAX_TEXT = 4000  # characters of an error message or traceback sent back
 # Bytes of an error message at most: two texts, each char at most 12 bytes as JSON escapes.
 MAX_ERROR_BYTES = 2 * MAX_TEXT * 12 + 1024
 OK, MEMORY, ERROR = b"K", b"M", b"E"  # first byte of a child's one message
-_M_ARENA_MAX = -8  # glibc mallopt parameter
-_PR_SET_PDEATHSIG = 1  # linux prctl option
 
 
 # Formats that run the user's own Python code: they get a private, writable copy of the frame in
@@ -57,7 +55,8 @@ _USER_CODE = frozenset({"pickle", "joblib", "function", "entrypoint"})
 
 @dataclass(frozen=True)
 class Job:
-    """What a child needs, sent to it through the fork server (the frame only as a handle)."""
+    """What a child needs, sent to it through the fork server or the spawn pipe (the frame
+    only as a handle)."""
 
     spec: ModelSpec
     format: str
@@ -67,11 +66,14 @@ class Job:
     threads: int
     memory_mb: int | None
     models_dir: Path | None
-    stderr: StderrFd | int
+    stderr: StderrFd | int | None
+    """The run's stderr as it is now (the fork server's may be older): a model's output goes
+    there. A StderrFd in the run, the received file descriptor in the child; None for a
+    spawned child, which inherited the run's current stderr."""
     environ: dict[str, str]
     """The run's environment now, secrets removed (the fork server's is from its start)."""
-    """The run's stderr as it is now (the fork server's may be older): a model's output goes
-    there. A StderrFd in the run, the received file descriptor in the child."""
+    host: _platform.Host
+    """The run's view of the host, so that a spawned child falls back exactly as the run does."""
 
 
 class StderrFd:
@@ -86,8 +88,9 @@ def _detach(dup: Any) -> int:
 
 
 def child_main(job: Job, conn: Connection) -> None:
-    """Run in the forked child: isolate, load and predict, send one message, then exit."""
+    """Run in the child (forked or spawned): isolate, load and predict, send one message, exit."""
     spec = job.spec
+    _platform.HOST = job.host
     try:
         _isolate(job.threads, job.memory_mb, job.stderr, job.environ)
         frame = job.frame.open(writable=job.format in _USER_CODE)
@@ -135,12 +138,12 @@ def model_environ() -> dict[str, str]:
 
 
 def _isolate(
-    threads: int, memory_mb: int | None, stderr: StderrFd | int, environ: dict[str, str]
+    threads: int, memory_mb: int | None, stderr: StderrFd | int | None, environ: dict[str, str]
 ) -> None:
     """Drop secrets from the environment, cap threads and memory, keep stdout clean."""
-    with contextlib.suppress(OSError, AttributeError):
-        # Die with the run: a killed run must not leave models predicting.
-        ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Die with the run: a killed run must not leave models predicting.
+    if not _platform.HOST.die_with_parent():
+        _watch_parent()
     os.environ.clear()
     os.environ.update(environ)
     for name in secret_names(os.environ):  # already removed by the run; checked again here
@@ -154,7 +157,7 @@ def _isolate(
         threadpool_limits(threads)
     # A model's prints must not corrupt the run's machine-readable stdout.
     sys.stdout.flush()
-    if isinstance(stderr, int):
+    if isinstance(stderr, int):  # None: a spawned child already writes to the run's stderr
         os.dup2(stderr, 2)
         os.close(stderr)
     os.dup2(2, 1)
@@ -163,24 +166,29 @@ def _isolate(
         _limit_memory(memory_mb)
 
 
+def _watch_parent() -> None:
+    """Where the kernel cannot kill us with the run (no prctl): exit once the run is gone,
+    which multiprocessing's parent sentinel tells (a pipe or a process handle)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])  # one blocking wait: ready only when the parent has exited
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 def _limit_memory(memory_mb: int) -> None:
     """Bound the data segment to what the child already has (the shared frame) plus
     ``memory_mb``. RLIMIT_DATA counts memory actually made writable, unlike RLIMIT_AS which
-    also counts the large address-space reservations of threads and allocators."""
-    with contextlib.suppress(OSError, AttributeError):
-        # Fewer malloc arenas: each thread's arena would otherwise claim 64 MB up front.
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 2)
-    base = _vm_data_bytes()
-    limit = base + memory_mb * 1024 * 1024
-    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
-
-
-def _vm_data_bytes() -> int:
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmData:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    also counts the large address-space reservations of threads and allocators. Where the
+    host has no RLIMIT_DATA (Windows) or no way to measure the base, there is no bound (the
+    run says so once)."""
+    host = _platform.HOST
+    host.limit_arenas()
+    base = host.data_bytes()
+    if base is not None:
+        host.limit_data(base + memory_mb * 1024 * 1024)

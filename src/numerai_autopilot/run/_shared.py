@@ -2,7 +2,8 @@
 
 Workers start from a clean fork server (no OpenMP pools, threads or secrets of the run), so
 they cannot inherit the frame by fork. Instead the run writes the frame's numeric columns once,
-as raw ``.npy`` blocks in a private folder (in ``/dev/shm`` when it exists), and each worker maps
+as raw ``.npy`` blocks in a private folder (in ``/dev/shm`` when it exists, else a private temp
+folder: macOS, Windows), and each worker maps
 them read-only: no copy, no pickle per model, the pages shared by every worker. The few other
 columns (era, data_type) and the index travel with the job: they are small.
 """
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .. import _platform
 
 _PREFIX = "numerai-autopilot-frames-"
 
@@ -56,7 +59,7 @@ class SharedFrame:
 
 def publish(frame: pd.DataFrame, base: Path | None = None) -> SharedFrame:
     """Write ``frame`` for workers to map; remove it with :func:`unpublish`."""
-    root = base or (Path("/dev/shm") if Path("/dev/shm").is_dir() else None)  # noqa: S108
+    root = base or _platform.HOST.shm
     _sweep(root)
     folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=root)
     blocks: list[_Block] = []
@@ -84,15 +87,5 @@ def _sweep(root: Path | None) -> None:
     with contextlib.suppress(OSError):
         for p in where.glob(_PREFIX + "*"):
             pid = p.name[len(_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not _platform.HOST.pid_alive(int(pid)):
                 shutil.rmtree(p, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -9,6 +9,10 @@ or pickled per model; models that run their own Python code get a private copy, 
 they do to it stays in their process. Each child runs with a timeout, a memory bound and an
 environment without secrets; a crash, hang or exception fails that model only. Results (a few
 thousand floats) come back through a pipe.
+
+The fork server is Linux only (see _platform.py): elsewhere (macOS, Windows) each child is a
+freshly spawned interpreter, started with secrets out of the environment it inherits. That
+costs each model its imports again, and a memory bound only where the OS has RLIMIT_DATA.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
@@ -35,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import errors
+from .. import _platform, errors
 from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError, WorkerError
 from ..models import infer_format
@@ -121,8 +125,9 @@ def predict_many(
             formats.add(infer_format(spec))
     warm_up(formats)
     ctx = _context()
+    spawned = ctx.get_start_method() != "forkserver"
     workers = max(1, workers)
-    cores = len(os.sched_getaffinity(0))
+    cores = _platform.HOST.cpu_count()
     threads = max(1, cores // max(1, min(workers, len(specs))))
     pending = deque(enumerate(specs))
     running: dict[int, _Child] = {}
@@ -158,11 +163,14 @@ def predict_many(
                     threads,
                     spec.memory_mb or memory_mb,
                     models_dir,
-                    StderrFd(),
+                    None if spawned else StderrFd(),
                     _child.model_environ(),
+                    _platform.HOST,
                 )
+                if job.memory_mb is not None:
+                    _warn_unbounded()
                 try:
-                    running[i] = _start(ctx, i, job, timeout)
+                    running[i] = _start(ctx, i, job, timeout, spawned=spawned)
                 except OSError as exc:  # fork refused: no memory or process slots left
                     error = WorkerError(f"model {spec.name!r}: cannot start a worker: {exc}")
                     finish(i, PredictionResult(spec.name, None, error, 0.0))
@@ -211,27 +219,63 @@ def warm_up(formats: Iterable[str]) -> None:
     _context()
 
 
-@functools.cache
 def _context() -> Any:
-    """The fork-server context, its server started once with secrets out of its environment."""
-    ctx = multiprocessing.get_context("forkserver")
+    """The workers' multiprocessing context on this host (see _platform.py)."""
+    return _context_for(_platform.HOST.start_method)
+
+
+@functools.cache
+def _context_for(method: str) -> Any:
+    """The fork-server context, its server started once with secrets out of its environment;
+    or the spawn context (its children get their environment cleaned at each start)."""
+    ctx = multiprocessing.get_context(method)
+    if method != "forkserver":
+        return ctx
     ctx.set_forkserver_preload(list(_PRELOAD))
-    saved = dict(os.environ)
     # Ctrl-C reaches the whole process group: the server (and the children it forks) ignore
     # it, inherited through exec, so only the run handles it (one line, no traceback per
     # child); children still die with the run (PDEATHSIG) or by its kill.
     main = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
-        for name in _child.secret_names(os.environ):
-            del os.environ[name]
-        forkserver.ensure_running()
+        with _without_secrets():
+            forkserver.ensure_running()
     finally:
         if main:
             signal.signal(signal.SIGINT, old)
-        os.environ.clear()
-        os.environ.update(saved)
     return ctx
+
+
+_ENVIRON_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_secrets() -> Iterator[None]:
+    """The process environment without secrets while a process starts and inherits it (a
+    spawned interpreter starts from the environment, not from ``Job.environ``)."""
+    with _ENVIRON_LOCK:
+        saved = dict(os.environ)
+        try:
+            for name in _child.secret_names(os.environ):
+                del os.environ[name]
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+_warned_unbounded = False
+
+
+def _warn_unbounded() -> None:
+    """Say once per process that memory bounds are not enforced on this host."""
+    global _warned_unbounded  # noqa: PLW0603
+    if not _platform.HOST.rlimit_data and not _warned_unbounded:
+        _warned_unbounded = True
+        log.warning(
+            "memory_mb is not enforced on this platform (no RLIMIT_DATA): "
+            "models run without a memory bound"
+        )
 
 
 def _precheck(spec: ModelSpec, live: Mapping[Tournament, LiveData]) -> ModelError | None:
@@ -246,7 +290,7 @@ def _precheck(spec: ModelSpec, live: Mapping[Tournament, LiveData]) -> ModelErro
     return None
 
 
-def _start(ctx: Any, i: int, job: Job, timeout: float) -> _Child:
+def _start(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = False) -> _Child:
     parent_end, child_end = ctx.Pipe(duplex=False)
     process = ctx.Process(
         target=child_main,
@@ -254,7 +298,11 @@ def _start(ctx: Any, i: int, job: Job, timeout: float) -> _Child:
         name=f"predict-{job.spec.name}",
         daemon=False,  # a model may use multiprocessing itself; we always reap our children
     )
-    process.start()
+    if spawned:
+        with _without_secrets():
+            process.start()
+    else:
+        process.start()
     child_end.close()  # the parent keeps only its end: EOF then means the child is gone
     return _Child(
         index=i,

@@ -25,6 +25,7 @@ FAULT_KINDS: dict[str, frozenset[str]] = {
     "after_commit": frozenset({GRAPHQL}),
     "naive_datetimes": frozenset({GRAPHQL}),
     "missing_fields": frozenset({GRAPHQL}),
+    "unknown_field": frozenset({GRAPHQL}),
     "truncate": frozenset({DOWNLOAD}),
     "ignore_range": frozenset({DOWNLOAD}),
     "upload_fail": frozenset({UPLOAD}),

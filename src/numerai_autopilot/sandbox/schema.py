@@ -20,9 +20,12 @@ from graphql import (
     GraphQLSchema,
     NameNode,
     OperationDefinitionNode,
+    TypeInfo,
+    TypeInfoVisitor,
     Visitor,
     build_schema,
     execute_sync,
+    get_location,
     parse,
     specified_rules,
     validate,
@@ -214,6 +217,31 @@ def run(
     if result.errors:
         body["errors"] = [_error(e) for e in result.errors]
     return body
+
+
+def unknown_field_error(
+    schema: GraphQLSchema, document: DocumentNode, type_name: str, field_name: str
+) -> dict[str, Any] | None:
+    """The error Numerai's Absinthe server gives a document that selects a field it does not
+    have, as if ``type_name.field_name`` were gone; None when the document does not select it."""
+    info = TypeInfo(schema)
+    found: list[FieldNode] = []
+
+    class _Find(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            parent = info.get_parent_type()
+            if parent is not None and parent.name == type_name and node.name.value == field_name:
+                found.append(node)
+
+    visit(document, TypeInfoVisitor(info, _Find()))
+    if not found:
+        return None
+    error: dict[str, Any] = {"message": f'Cannot query field "{field_name}" on type "{type_name}".'}
+    loc = found[0].loc
+    if loc is not None:
+        where = get_location(loc.source, loc.start)
+        error["locations"] = [{"line": where.line, "column": where.column}]
+    return error
 
 
 def _error(error: GraphQLError) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import logging
 import socket
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,6 +180,12 @@ class Handler(BaseHTTPRequestHandler):
         if closing is not None:
             self.app.close_round(closing.params.get("tournament"))
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header follows the sandbox's clock, as Numerai's follows its rounds: a client
+        # on the same (fake) clock then sees no skew.
+        when = self.app.clock.now().timestamp() if timestamp is None else timestamp
+        return formatdate(when, usegmt=True)
+
     def send_response(self, code: int, message: str | None = None) -> None:
         self._close_pending()
         super().send_response(code, message)
@@ -214,6 +221,17 @@ class Handler(BaseHTTPRequestHandler):
         if document is None:
             self.send_json(400, {"errors": [{"message": "could not parse the GraphQL request"}]})
             return
+        unknown = faults.get("unknown_field")
+        if unknown is not None:
+            rejected = schema.unknown_field_error(
+                self.app.schema,
+                document,
+                str(unknown.params.get("type", "LatestSubmission")),
+                str(unknown.params.get("field", "filename")),
+            )
+            if rejected is not None:
+                self.send_json(int(unknown.params.get("code", 200)), {"errors": [rejected]})
+                return
         variables = request.get("variables") if isinstance(request, dict) else None
         caller = self.app.core.caller(self.headers.get("Authorization"))
         caller.naive_times = "naive_datetimes" in faults

@@ -88,7 +88,8 @@ class Scheduler:
     @property
     def client(self) -> NumeraiClient:
         if self._client is None:
-            self._client = client_from_settings(self.settings)
+            # Retry waits and the server-skew check run on the scheduler's clock.
+            self._client = client_from_settings(self.settings, clock=self.clock)
         return self._client
 
     def close(self) -> None:
