@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from numerai_autopilot.errors import ConfigError
-from numerai_autopilot.run import ledger as ledger_module
-from numerai_autopilot.run.ledger import MIGRATIONS, Ledger
+from numerai_autopilot.run import _ledger_schema
+from numerai_autopilot.run._ledger_schema import MIGRATIONS
+from numerai_autopilot.run.ledger import Ledger
 
 # The schema as the first released version wrote it, before there was a user_version.
 _UNVERSIONED = """
@@ -50,7 +51,7 @@ def test_a_migration_added_later_applies_to_a_current_ledger(
         led.record(rid, "anas", tournament=8, round_number=7, stage="done", status="submitted")
         led.finish_run(rid, 0, {"submitted": 1}, {})
     step = ("ALTER TABLE runs ADD COLUMN host TEXT", "UPDATE runs SET host = 'laptop'")
-    monkeypatch.setattr(ledger_module, "MIGRATIONS", (*MIGRATIONS, step))
+    monkeypatch.setattr(_ledger_schema, "MIGRATIONS", (*MIGRATIONS, step))
     with Ledger(tmp_path) as led:
         assert led.schema_version == len(MIGRATIONS) + 1
         assert [r.id for r in led.runs()] == [rid]

@@ -19,48 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-
-_BASE_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    command TEXT NOT NULL,
-    trigger_id TEXT,
-    exit_code INTEGER,
-    summary TEXT,
-    timings TEXT
-)""",
-    """CREATE TABLE IF NOT EXISTS outcomes (
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    model TEXT NOT NULL,
-    model_id TEXT,
-    tournament INTEGER NOT NULL,
-    round INTEGER,
-    stage TEXT NOT NULL,
-    status TEXT NOT NULL,
-    error TEXT,
-    submission_id TEXT,
-    checksum TEXT,
-    timings TEXT,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (run_id, model)
-)""",
-    "CREATE INDEX IF NOT EXISTS outcomes_by_model ON outcomes(model, round)",
-)
-
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # 1: the first schema. IF NOT EXISTS: ledgers written before versioning (user_version 0)
-    # already have these tables and pass through unchanged.
-    _BASE_SCHEMA,
-    # 2: a run that failed before reporting on any model keeps its error; late uploads are
-    # marked (Numerai counts them as late).
-    (
-        "ALTER TABLE runs ADD COLUMN error TEXT",
-        "ALTER TABLE outcomes ADD COLUMN late INTEGER NOT NULL DEFAULT 0",
-    ),
-)
-"""Ordered schema steps; ``PRAGMA user_version`` is the number applied. Only ever append."""
+from ._ledger_schema import migrate
 
 
 @dataclass(frozen=True)
@@ -114,30 +73,12 @@ class Ledger:
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+            migrate(self._db, self.path)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the ledger {self.path}: {exc}; check NUMERAI_STATE_DIR / "
                 "NUMERAI_DATA_DIR points to a writable directory"
             ) from exc
-
-    def _migrate(self) -> None:
-        """Bring the file to the newest schema, one step a transaction, in order."""
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > len(MIGRATIONS):
-            raise ConfigError(
-                f"the ledger {self.path} was written by a newer numerai-autopilot (schema "
-                f"{version}, this one knows {len(MIGRATIONS)}): upgrade, or point "
-                "NUMERAI_STATE_DIR elsewhere"
-            )
-        for number, statements in enumerate(MIGRATIONS[version:], version + 1):
-            with self._tx() as db:
-                # Another process may have applied this step while we waited for the lock.
-                if int(db.execute("PRAGMA user_version").fetchone()[0]) >= number:
-                    continue
-                for sql in statements:
-                    db.execute(sql)
-                db.execute(f"PRAGMA user_version = {number}")
 
     @property
     def schema_version(self) -> int:
