@@ -6,12 +6,25 @@ retries mutations into duplicates and never checks the upload PUT (numerai-facts
 - :class:`NumeraiClient` -- the calls a submission tool needs
 - :class:`RoundInfo`, :class:`AccountModel`, :class:`SubmissionInfo` -- what they return
 - :class:`RetryPolicy` -- the bounds (attempts, deadline, backoff) every call retries within
+- :func:`take_snapshot`, :class:`Snapshot` -- rounds and models of several tournaments in one query
+- :func:`transport_error` -- an httpx transport failure as our error, for other httpx callers
 
 Errors are those of :mod:`numerai_autopilot.errors` (``NumeraiError`` and its branches).
 """
 
+from ._classify import transport_error
 from ._client import NumeraiClient
 from ._retry import RetryPolicy
+from ._snapshot import Snapshot, take_snapshot
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
-__all__ = ["AccountModel", "NumeraiClient", "RetryPolicy", "RoundInfo", "SubmissionInfo"]
+__all__ = [
+    "AccountModel",
+    "NumeraiClient",
+    "RetryPolicy",
+    "RoundInfo",
+    "Snapshot",
+    "SubmissionInfo",
+    "take_snapshot",
+    "transport_error",
+]
