@@ -5,6 +5,12 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 
+from ..retry import Backoff
+
+# Between tries of a step: Azure applies a role assignment within a minute or so. A fixed
+# pause, so that the printed script (``sleep``) and ``--apply`` wait alike.
+STEP_WAITS = Backoff(first=20.0, factor=1.0, cap=20.0, jitter=0.0)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -29,7 +35,7 @@ class Step:
         if self.retries:
             line = (
                 f"for try in $(seq {self.retries + 1}); do {line} && break; "
-                f'[ "$try" -le {self.retries} ] || exit 1; sleep 20; done'
+                f'[ "$try" -le {self.retries} ] || exit 1; sleep {STEP_WAITS.first:g}; done'
             )
         return line
 
