@@ -197,6 +197,14 @@ def test_cycle_finder_finds_a_circle() -> None:
     assert _cycles({"a", "b", "c", "d"}, edges) == [frozenset({"a", "b", "c"})]
 
 
+def test_private_means_underscored_and_owned_by_its_package() -> None:
+    assert _private_owner(f"{PACKAGE}.client._snapshot") == f"{PACKAGE}.client"
+    assert _private_owner(f"{PACKAGE}.client") is None
+    assert _private_owner(f"{PACKAGE}.__main__") is None
+    assert _inside(f"{PACKAGE}.client._client", f"{PACKAGE}.client")
+    assert not _inside(f"{PACKAGE}.clientele", f"{PACKAGE}.client")
+
+
 def test_no_import_circle() -> None:
     cycles = set(_cycles(set(MODULES), EDGES))
     new = sorted(sorted(c) for c in cycles - KNOWN_DEBT_CYCLES)
