@@ -16,6 +16,7 @@ What counts as an import edge:
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,12 +114,16 @@ def _targets(module: Module, node: ast.Import | ast.ImportFrom, known: set[str])
     return [n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")]
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
 def _edges(modules: dict[str, Module], *, type_only: bool = False) -> list[Edge]:
     known = set(modules)
     edges: list[Edge] = []
     for module in modules.values():
-        tree = ast.parse(module.path.read_text(encoding="utf-8"), str(module.path))
-        for node in _import_nodes(tree, type_only=type_only):
+        for node in _import_nodes(_tree(module.path), type_only=type_only):
             for target in _targets(module, node, known):
                 if target not in known:
                     raise AssertionError(f"{module.name}:{node.lineno} imports unknown {target}")
