@@ -35,8 +35,11 @@ KNOWN_DEBT_LONG: frozenset[str] = frozenset(
     {
         f"{PACKAGE}.run.runner",  # rewritten on branch "pipeline"
         f"{PACKAGE}.run.execute",  # rewritten on branch "pipeline"
-        f"{PACKAGE}.cli.app",  # the lead rewrites the CLI
         f"{PACKAGE}.config",  # changed on another branch now; split it after that merge
+        # 303 and 302 lines on main as of 2a83876, where the lead is changing them (run history
+        # in one store): a small cut each once that settles (ledger: its schema to a module).
+        f"{PACKAGE}.run.ledger",
+        f"{PACKAGE}.schedule.scheduler",
     }
 )
 # Importers still reaching into another package's private module. The names they need are

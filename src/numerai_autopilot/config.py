@@ -130,41 +130,97 @@ class Settings(BaseModel):
         return out
 
 
+@dataclass(frozen=True)
+class SettingsSource:
+    """Where settings come from: CLI options (``None`` = not given) over an environment."""
+
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] | None = None
+    """``None``: the process environment."""
+
+    def explicit(self, name: str) -> bool:
+        """Whether the setting ``name`` was given by an option or a variable (not defaulted)."""
+        env = os.environ if self.environ is None else self.environ
+        var = _SETTINGS_ENV.get(name, "")
+        return (
+            self.flags.get(name) is not None
+            or bool(env.get(var, "").strip())
+            or bool(env.get(var + "_FILE"))
+        )
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Build settings from ``overrides`` (CLI flags; ``None`` values ignored) over the
-    environment (``NUMERAI_*``, and ``NUMERAI_*_FILE`` for each) over defaults."""
-    env = os.environ if environ is None else environ
+    environment (``NUMERAI_*``, and ``NUMERAI_*_FILE`` for each) over defaults. Every mistake
+    is reported at once, in one :class:`ConfigError` naming each setting."""
+    values, problems = _read_values(overrides or {}, os.environ if environ is None else environ)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems += _describe_settings_error(exc)
+    else:
+        if not problems:
+            return settings
+    raise ConfigError("invalid settings: " + "; ".join(problems))
+
+
+def salvage_settings(source: SettingsSource) -> tuple[Settings, set[str]]:
+    """The settings that are valid, with defaults for the others, and the names of those
+    dropped: enough to log, alert and record a run whose settings are wrong."""
+    env = os.environ if source.environ is None else source.environ
+    values, _ = _read_values(source.flags, env)
+    dropped = {n for n in _SETTINGS_ENV if n not in values and source.explicit(n)}
+    for _ in range(len(values) + 1):  # each pass drops at least one bad field
+        try:
+            return Settings(**values), dropped
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+            if not bad & values.keys():
+                break
+            dropped |= bad
+            values = {k: v for k, v in values.items() if k not in bad}
+    return Settings(), dropped | set(values)
+
+
+def _read_values(
+    overrides: Mapping[str, Any], env: Mapping[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Raw values by field name (flags over variables over ``*_FILE``), and the problems
+    met reading them; a field with a problem is left out."""
     values: dict[str, Any] = {}
+    problems: list[str] = []
     for name, var in _SETTINGS_ENV.items():
         file_var = var + "_FILE"
-        if env.get(var, "").strip():
+        given, from_file = env.get(var, "").strip(), env.get(file_var, "").strip()
+        if given and from_file and overrides.get(name) is None:
+            # Which one wins would be a guess: a stale variable beside a mounted secret
+            # (or the reverse) must not silently decide which key is used.
+            problems.append(f"{var} and {file_var} are both set: unset one of them")
+        elif given:
             # Stripped: secret stores and `echo` often leave a trailing newline in a key.
-            values[name] = env[var].strip()
-        elif env.get(file_var):
-            path = Path(env[file_var])
+            values[name] = given
+        elif from_file:
             try:
-                values[name] = path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(f"{file_var}: cannot read {path}: {exc.strerror}") from exc
-    for name, value in (overrides or {}).items():
+                values[name] = Path(from_file).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+                problems.append(f"{file_var}: cannot read {from_file}: {reason}")
+    for name, value in overrides.items():
         if value is not None:
             values[name] = value
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        raise ConfigError(_describe_settings_error(exc)) from None
+    return values, problems
 
 
-def _describe_settings_error(exc: ValidationError) -> str:
+def _describe_settings_error(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
         name = str(err["loc"][0]) if err["loc"] else "?"
         var = _SETTINGS_ENV.get(name, name)
         # Never echo the input: it may be a secret.
-        lines.append(f"setting {name} ({var} / --{name.replace('_', '-')}): {err['msg']}")
-    return "invalid settings:\n  " + "\n  ".join(lines)
+        lines.append(f"{name} ({var} / --{name.replace('_', '-')}): {err['msg']}")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------

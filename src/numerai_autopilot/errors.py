@@ -26,9 +26,33 @@ enter, with ``raise ... from exc``; messages never contain a secret.
 
 from __future__ import annotations
 
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The process's exit code, the same whatever started the run (run, schedule, serve)."""
+
+    OK = 0
+    """Everything due is submitted, or nothing was due."""
+    MODEL_FAILED = 1
+    """At least one model failed (each is named with its reason), or the API could not be
+    reached: the next trigger may succeed."""
+    CONFIG = 2
+    """Usage, settings, models file or API key: a person must fix something first."""
+    NO_ROUND = 3
+    """No round is open in any tournament in use."""
+    LOCKED = 4
+    """Another run holds the lock for this state dir."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C or SIGINT; the next run resumes where this one stopped."""
+
 
 class AutopilotError(Exception):
     """Base of every error this project raises on purpose."""
+
+    reported: bool = False
+    """True once the run lifecycle has logged, alerted and recorded this error, so whatever
+    catches it later (the CLI) does not report it a second time."""
 
 
 class ConfigError(AutopilotError):
@@ -100,3 +124,14 @@ class PredictionInvalidError(AutopilotError):
 
 class LockedError(AutopilotError):
     """Another run holds the lock on this state directory."""
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The one mapping from an error to the exit code a scheduler acts on."""
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, LockedError):
+        return ExitCode.LOCKED
+    if isinstance(exc, ConfigError | AuthError):
+        return ExitCode.CONFIG
+    return ExitCode.MODEL_FAILED

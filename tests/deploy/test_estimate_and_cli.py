@@ -33,6 +33,14 @@ def test_run_times_are_medians_of_working_and_idle_runs(tmp_path: Path) -> None:
         assert run_times(ledger.runs(100)) == (95.0, 0.55)
 
 
+def test_runs_stopped_by_an_error_count_as_neither_working_nor_idle(tmp_path: Path) -> None:
+    with _ledger(tmp_path, working=[95.0], idle=[0.5]) as ledger:
+        for code, error in ((2, "the API key is wrong"), (1, "the API is unreachable")):
+            run_id = ledger.start_run("run")
+            ledger.finish_run(run_id, code, {}, {"total": 30.0}, error=error)
+        assert run_times(ledger.runs(100)) == (95.0, 0.5)
+
+
 def test_estimate_from_a_sample_ledger_is_inside_the_free_grant_plus_the_registry(
     tmp_path: Path,
 ) -> None:

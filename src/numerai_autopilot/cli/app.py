@@ -1,32 +1,29 @@
-"""The numerai-autopilot command line. Each command: parse options, one library call, render,
-map errors to exit codes (0 ok, 1 a model failed, 2 usage/configuration, 3 no round open,
-4 another run holds the lock)."""
+"""The numerai-autopilot command line. Each command: parse options, one library call, render.
+Errors are raised, and :func:`run_cli` is the one place that turns them into an exit code
+(:class:`~numerai_autopilot.errors.ExitCode`) and one line on stderr."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..errors import AutopilotError, LockedError
+from ..errors import ExitCode
 from . import reliability_opts as ro
 from .common import (
-    ApiUrl,
-    DataDir,
-    LogFormat,
-    ModelsDir,
-    ModelTimeout,
+    API,
+    DIRS,
+    RUN,
+    Flags,
     Only,
-    PublicId,
-    SecretKey,
-    StateDir,
     Verbose,
-    Workers,
-    exit_for,
-    settings_from,
-    setup_output,
+    open_output,
+    with_settings,
 )
+
+log = logging.getLogger("numerai_autopilot.cli")
 
 app = typer.Typer(
     name="numerai-autopilot",
@@ -42,21 +39,14 @@ app.add_typer(models_app, name="models")
 
 
 @app.command()
+@with_settings(*RUN)
 def run(
-    models_dir: ModelsDir = None,
-    data_dir: DataDir = None,
-    state_dir: StateDir = None,
-    api_url: ApiUrl = None,
-    public_id: PublicId = None,
-    secret_key: SecretKey = None,
-    workers: Workers = None,
-    model_timeout: ModelTimeout = None,
-    log_format: LogFormat = None,
+    flags: Flags,
     only: Only = None,
     trigger_id: Annotated[
         str | None,
         typer.Option(
-            help="Numerai's trigger id, passed on to each submission [env TRIGGER_ID]",
+            help="Numerai's trigger id, passed on to each submission (env TRIGGER_ID)",
             envvar="TRIGGER_ID",
             show_default=False,
         ),
@@ -66,182 +56,83 @@ def run(
     ] = 0.0,
     late: ro.Late = "skip",
     wait_open: ro.WaitOpen = None,
-    notify_urls: ro.NotifyUrls = None,
-    notify_on_success: ro.NotifyOnSuccess = None,
-    healthcheck_url: ro.HealthcheckUrl = None,
     verbose: Verbose = False,
 ) -> None:
     """Submit every model that has no submission for the current round. Safe to repeat."""
-    settings = settings_from(
-        models_dir=models_dir,
-        data_dir=data_dir,
-        state_dir=state_dir,
-        api_url=api_url,
-        public_id=public_id,
-        secret_key=secret_key,
-        workers=workers,
-        model_timeout=model_timeout,
-        log_format=log_format,
-        notify_urls=notify_urls,
-        notify_on_success=notify_on_success,
-        healthcheck_url=healthcheck_url,
-    )
-    as_json = setup_output(settings, verbose)
-    from ..notify import Alerts
-    from ..run.runner import Runner
+    as_json = open_output(flags, verbose)
+    policy, wait = ro.late_policy(late), ro.parse_duration(wait_open)
+    from ..run.lifecycle import Lifecycle
     from . import render
 
-    policy, wait = ro.late_policy(late), ro.parse_duration(wait_open)
-    alerts = Alerts.from_settings(settings)
-    alerts.start()
-    try:
-        with Runner(settings) as runner:
-            rep = runner.run(
-                trigger_id=trigger_id,
-                only=only,
-                lock_wait=wait_lock,
-                late=policy,
-                wait_open=wait,
-            )
-    except LockedError as exc:
-        raise exit_for(exc) from None  # the run holding the lock reports
-    except Exception as exc:
-        alerts.crashed(exc)
-        if isinstance(exc, AutopilotError):
-            raise exit_for(exc) from None
-        raise
-    render.report(rep, as_json=as_json)
-    alerts.finished(rep)
-    raise typer.Exit(rep.exit_code)
+    result = Lifecycle(flags.source, trigger="run").run(
+        trigger_id=trigger_id, only=only, lock_wait=wait_lock, late=policy, wait_open=wait
+    )
+    if result.report is not None:
+        render.report(result.report, as_json=as_json)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()
-def plan(
-    models_dir: ModelsDir = None,
-    api_url: ApiUrl = None,
-    public_id: PublicId = None,
-    secret_key: SecretKey = None,
-    log_format: LogFormat = None,
-    verbose: Verbose = False,
-) -> None:
+@with_settings("models_dir", *API, "log_format")
+def plan(flags: Flags, verbose: Verbose = False) -> None:
     """Show what a run would do (rounds, status, due models) without doing anything."""
-    settings = settings_from(
-        models_dir=models_dir,
-        api_url=api_url,
-        public_id=public_id,
-        secret_key=secret_key,
-        log_format=log_format,
-    )
-    as_json = setup_output(settings, verbose)
+    as_json = open_output(flags, verbose)
     from ..run.runner import Runner
     from . import render
 
-    try:
-        with Runner(settings) as runner:
-            p = runner.plan()
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
+    with Runner(flags.settings()) as runner:
+        p = runner.plan()
     render.plan(p, as_json=as_json)
 
 
 @app.command()
-def status(
-    models_dir: ModelsDir = None,
-    data_dir: DataDir = None,
-    state_dir: StateDir = None,
-    api_url: ApiUrl = None,
-    public_id: PublicId = None,
-    secret_key: SecretKey = None,
-    log_format: LogFormat = None,
-    verbose: Verbose = False,
-) -> None:
+@with_settings(*DIRS, *API, "log_format")
+def status(flags: Flags, verbose: Verbose = False) -> None:
     """Each model's state this round: the API's truth merged with the ledger's last outcome."""
-    settings = settings_from(
-        models_dir=models_dir,
-        data_dir=data_dir,
-        state_dir=state_dir,
-        api_url=api_url,
-        public_id=public_id,
-        secret_key=secret_key,
-        log_format=log_format,
-    )
-    as_json = setup_output(settings, verbose)
+    as_json = open_output(flags, verbose)
     from ..run.runner import Runner
     from . import render
 
-    try:
-        with Runner(settings) as runner:
-            rows = runner.status()
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
+    with Runner(flags.settings()) as runner:
+        rows = runner.status()
     render.status_rows(rows, as_json=as_json)
 
 
 @app.command()
+@with_settings("data_dir", "state_dir", "log_format")
 def history(
-    data_dir: DataDir = None,
-    state_dir: StateDir = None,
-    log_format: LogFormat = None,
+    flags: Flags,
     limit: Annotated[int, typer.Option(help="How many runs to show")] = 10,
     model: Annotated[str | None, typer.Option(help="Only this model's outcomes")] = None,
     verbose: Verbose = False,
 ) -> None:
     """Past runs and per-model outcomes from the ledger."""
-    settings = settings_from(data_dir=data_dir, state_dir=state_dir, log_format=log_format)
-    as_json = setup_output(settings, verbose)
+    as_json = open_output(flags, verbose)
     from ..run.ledger import Ledger
     from . import render
 
-    try:
-        with Ledger(settings.state_path) as ledger:
-            runs = ledger.runs(limit)
-            outcomes = (
-                ledger.outcomes(model=model, limit=limit * 10)
-                if model
-                else (ledger.outcomes(run_id=runs[0].id) if runs else [])
-            )
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
+    with Ledger(flags.settings().state_path) as ledger:
+        runs = ledger.runs(limit)
+        outcomes = (
+            ledger.outcomes(model=model, limit=limit * 10)
+            if model
+            else (ledger.outcomes(run_id=runs[0].id) if runs else [])
+        )
     render.history(runs, outcomes, as_json=as_json)
 
 
 @models_app.command("check")
-def models_check(
-    models_dir: ModelsDir = None,
-    data_dir: DataDir = None,
-    state_dir: StateDir = None,
-    api_url: ApiUrl = None,
-    public_id: PublicId = None,
-    secret_key: SecretKey = None,
-    workers: Workers = None,
-    model_timeout: ModelTimeout = None,
-    log_format: LogFormat = None,
-    only: Only = None,
-    verbose: Verbose = False,
-) -> None:
+@with_settings(*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format")
+def models_check(flags: Flags, only: Only = None, verbose: Verbose = False) -> None:
     """Load and predict every model on the current live data and validate; upload nothing."""
-    settings = settings_from(
-        models_dir=models_dir,
-        data_dir=data_dir,
-        state_dir=state_dir,
-        api_url=api_url,
-        public_id=public_id,
-        secret_key=secret_key,
-        workers=workers,
-        model_timeout=model_timeout,
-        log_format=log_format,
-    )
-    as_json = setup_output(settings, verbose)
-    from ..run.runner import Runner
+    as_json = open_output(flags, verbose)
+    from ..run.lifecycle import Lifecycle
     from . import render
 
-    try:
-        with Runner(settings) as runner:
-            rep = runner.run(only=only, check=True)
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
-    render.report(rep, as_json=as_json, title="check")
-    raise typer.Exit(rep.exit_code)
+    result = Lifecycle(flags.source, trigger="check").run(only=only)
+    if result.report is not None:
+        render.report(result.report, as_json=as_json, title="check")
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()
@@ -253,20 +144,23 @@ def demo(
             show_default=False,
         ),
     ] = None,
-    log_format: LogFormat = None,
+    log_format: Annotated[
+        str | None, typer.Option(help="auto, rich or json", show_default=False)
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """Start a local sandbox Numerai, train three example models, run twice, show both."""
-    from ..config import load_settings
+    from ..config import SettingsSource, load_settings
     from ..demo import run_demo
     from . import render
+    from .logs import configure, use_json
 
-    settings = load_settings({"log_format": log_format} if log_format else {}, environ={})
-    as_json = setup_output(settings, verbose)
-    try:
-        first, second = run_demo(keep)
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
+    # The demo's sandbox holds its own key: the user's NUMERAI_* environment is not read.
+    source = SettingsSource({"log_format": log_format} if log_format else {}, environ={})
+    settings = load_settings(source.flags, source.environ)
+    configure(settings.log_format, [], verbose)
+    as_json = use_json(settings.log_format)
+    first, second = run_demo(keep)
     render.report(first, as_json=as_json, title="run #1")
     render.report(second, as_json=as_json, title="run #2 (nothing left to do)")
     raise typer.Exit(max(first.exit_code, second.exit_code))
@@ -300,18 +194,54 @@ _mount_deploy()
 
 
 def run_cli(argv: list[str] | None) -> int:
-    """Run the CLI and return its exit code instead of exiting (callable from tests)."""
+    """Run the CLI and return its exit code instead of exiting (callable from tests). The one
+    place where an error becomes an exit code and one line on stderr."""
+    from ..errors import AutopilotError, exit_code_for
+
     try:
         rv = app(args=argv, prog_name="numerai-autopilot", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
-    except typer.Abort:
-        return 130
+    except (typer.Abort, KeyboardInterrupt):
+        rv = ExitCode.INTERRUPTED
     except typer.TyperException as exc:  # usage errors: unknown option, bad value
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
             typer.echo(f"error: {exc}", err=True)
-        return 2
+        return int(ExitCode.CONFIG)
+    except AutopilotError as exc:
+        if not exc.reported:  # the run lifecycle logs (and alerts) what it handled
+            _error_line(exc)
+        return int(exit_code_for(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback only with -v
+        _error_line(exc, bug=True)
+        return int(ExitCode.MODEL_FAILED)
+    if rv == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into this code
+        # The run recorded its models as interrupted; a traceback would only hide that.
+        typer.echo("interrupted; the next run resumes where this one stopped", err=True)
     return rv if isinstance(rv, int) else 0
+
+
+def _error_line(exc: BaseException, *, bug: bool = False) -> None:
+    """Log ``exc`` as one line through the redacting handler (set up here, from the
+    environment's secrets, when the command failed before it could set up logging)."""
+    from .logs import configure, configured
+
+    if not configured():
+        from ..config import SettingsSource, salvage_settings
+
+        settings, _ = salvage_settings(SettingsSource())
+        configure(settings.log_format, settings.secret_values())
+    verbose = logging.getLogger().isEnabledFor(logging.DEBUG)
+    if bug:
+        log.error(
+            "internal error: %s: %s%s",
+            type(exc).__name__,
+            exc,
+            "" if verbose else " (run again with -v for the traceback, and please report it)",
+            exc_info=exc if verbose else None,
+        )
+    else:
+        log.error("%s", exc, exc_info=exc if verbose else None)

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import AutopilotError, ConfigError
-from .common import exit_for
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -45,16 +44,16 @@ def azure(
     ),
     models_dir: Annotated[
         Path | None,
-        typer.Option(help="Models to upload [env NUMERAI_MODELS_DIR]", show_default=False),
+        typer.Option(help="Models to upload (env NUMERAI_MODELS_DIR)", show_default=False),
     ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(
-            help="Where the ledger is, for --estimate [env NUMERAI_DATA_DIR]", show_default=False
+            help="Where the ledger is, for --estimate (env NUMERAI_DATA_DIR)", show_default=False
         ),
     ] = None,
     state_dir: Annotated[
-        Path | None, typer.Option(help="[env NUMERAI_STATE_DIR]", show_default=False)
+        Path | None, typer.Option(help="(env NUMERAI_STATE_DIR)", show_default=False)
     ] = None,
     out: Annotated[Path, typer.Option(help="Where to write the rendered parameters")] = PARAMS_OUT,
     source: Annotated[
@@ -74,31 +73,26 @@ def azure(
     from ..deploy.azure import AzureParams, plan_azure, render_script
 
     flags = {"models_dir": models_dir, "data_dir": data_dir, "state_dir": state_dir}
-    try:
-        settings = load_settings(flags)
-        params = AzureParams(
-            resource_group=resource_group,
-            location=location,
-            name=name,
-            cpu=cpu,
-            workers=workers,
-            image=image,
-            extras=extras,
-        )
-        if show_estimate:
-            _print_estimate(params, settings.state_path, settings.models_dir)
-            return
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(params.parameters_text(), encoding="utf-8")
-        steps = plan_azure(
-            params, parameters_file=out, models_dir=settings.models_dir, source=source
-        )
-        if not apply:
-            typer.echo(render_script(steps, preamble=_PREAMBLE.format(out=out)))
-            return
-        _apply(steps, settings, source, needs_dockerfile=not image)
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
+    settings = load_settings(flags)
+    params = AzureParams(
+        resource_group=resource_group,
+        location=location,
+        name=name,
+        cpu=cpu,
+        workers=workers,
+        image=image,
+        extras=extras,
+    )
+    if show_estimate:
+        _print_estimate(params, settings.state_path, settings.models_dir)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(params.parameters_text(), encoding="utf-8")
+    steps = plan_azure(params, parameters_file=out, models_dir=settings.models_dir, source=source)
+    if not apply:
+        typer.echo(render_script(steps, preamble=_PREAMBLE.format(out=out)))
+        return
+    _apply(steps, settings, source, needs_dockerfile=not image)
 
 
 def _apply(steps: list[Step], settings: Settings, source: Path, needs_dockerfile: bool) -> None:

@@ -64,7 +64,7 @@ NotifyOnSuccess = Annotated[
     bool | None,
     typer.Option(
         "--notify-on-success/--no-notify-on-success",
-        help="Also notify when models were submitted [env NUMERAI_NOTIFY_ON_SUCCESS]",
+        help="Also notify when models were submitted (env NUMERAI_NOTIFY_ON_SUCCESS)",
         show_default=False,
     ),
 ]
@@ -72,7 +72,7 @@ HealthcheckUrl = Annotated[
     str | None,
     typer.Option(
         help="Dead-man's-switch URL pinged at start (/start), success and failure (/fail) "
-        "[env NUMERAI_HEALTHCHECK_URL]",
+        "(env NUMERAI_HEALTHCHECK_URL)",
         show_default=False,
     ),
 ]

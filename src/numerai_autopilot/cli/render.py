@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..run.ledger import OutcomeRow, RunRow
 from ..run.plan import Plan
@@ -124,23 +125,25 @@ def status_rows(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:
 def history(runs: Sequence[RunRow], outcomes: Sequence[OutcomeRow], *, as_json: bool) -> None:
     if as_json:
         for run in runs:
-            emit_json({"event": "run", **run.__dict__})
+            emit_json({"event": "run", "result": run_result(run), **run.__dict__})
         for o in outcomes:
             emit_json({"event": "outcome", **o.__dict__})
         return
     c = console()
     t = Table(title="runs", title_justify="left")
-    for col in ("run", "started", "finished", "command", "exit", "summary"):
+    for col in ("run", "started", "finished", "command", "result", "exit", "summary / error"):
         t.add_column(col)
     for run in runs:
         summary = ", ".join(f"{k} {v}" for k, v in run.summary.items() if v)
+        result = run_result(run)
         t.add_row(
             run.id,
             run.started_at[:19],
             (run.finished_at or "-")[:19],
             run.command,
+            f"[{'red' if result in ('failed', 'interrupted') else 'green'}]{result}[/]",
             str(run.exit_code if run.exit_code is not None else "-"),
-            summary,
+            Text(run.error or summary),  # Text: an error's [brackets] are not markup
         )
     c.print(t)
     if outcomes:
@@ -158,3 +161,12 @@ def history(runs: Sequence[RunRow], outcomes: Sequence[OutcomeRow], *, as_json: 
                 o.error or "",
             )
         c.print(t)
+
+
+def run_result(run: RunRow) -> str:
+    """A run as a person reads it: ok, idle (no round open), failed, interrupted, running."""
+    if run.finished_at is None:
+        return "running"
+    return {0: "ok", 3: "idle", 4: "locked", 130: "interrupted"}.get(
+        run.exit_code if run.exit_code is not None else -1, "failed"
+    )

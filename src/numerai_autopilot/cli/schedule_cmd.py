@@ -5,41 +5,22 @@ Thin commands over :mod:`numerai_autopilot.schedule`; mounted on the main app by
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import AutopilotError, ConfigError
-from .common import (
-    ApiUrl,
-    DataDir,
-    LogFormat,
-    ModelsDir,
-    ModelTimeout,
-    PublicId,
-    SecretKey,
-    StateDir,
-    Verbose,
-    Workers,
-    exit_for,
-    settings_from,
-    setup_output,
-)
+from .common import API, RUN, Flags, Verbose, open_output, with_settings
+
+if TYPE_CHECKING:
+    from ..run.lifecycle import Lifecycle
 
 webhook_app = typer.Typer(help="Numerai's round-open webhook.", no_args_is_help=True)
-
-WebhookSecret = Annotated[
-    str | None,
-    typer.Option(
-        help="The token webhook calls must carry; prefer NUMERAI_WEBHOOK_SECRET or "
-        "NUMERAI_WEBHOOK_SECRET_FILE (options show up in the process list)",
-        show_default=False,
-    ),
-]
 
 
 def mount(app: typer.Typer) -> None:
@@ -63,16 +44,9 @@ def _on_stop(stop: Callable[[], None]) -> None:
         signal.signal(signal.SIGINT, handler)
 
 
+@with_settings(*RUN)
 def schedule(
-    models_dir: ModelsDir = None,
-    data_dir: DataDir = None,
-    state_dir: StateDir = None,
-    api_url: ApiUrl = None,
-    public_id: PublicId = None,
-    secret_key: SecretKey = None,
-    workers: Workers = None,
-    model_timeout: ModelTimeout = None,
-    log_format: LogFormat = None,
+    flags: Flags,
     print_kind: Annotated[
         str | None,
         typer.Option(
@@ -95,30 +69,23 @@ def schedule(
 ) -> None:
     """Stay in the foreground and run every round: wake when it opens, retry until it closes.
 
-    Open and close times come from the API. Safe to restart at any time."""
+    Open and close times come from the API. Safe to restart at any time. Each run goes
+    through the same lifecycle as `run`: alerts, healthcheck pings, ledger."""
     if print_kind is not None:
         _print_trigger(print_kind)
         return
-    settings = settings_from(
-        models_dir=models_dir,
-        data_dir=data_dir,
-        state_dir=state_dir,
-        api_url=api_url,
-        public_id=public_id,
-        secret_key=secret_key,
-        workers=workers,
-        model_timeout=model_timeout,
-        log_format=log_format,
-    )
-    as_json = setup_output(settings, verbose)
+    as_json = open_output(flags, verbose)
+    from ..run.lifecycle import Lifecycle
     from ..schedule import Scheduler
     from . import render
 
-    try:
+    lifecycle = Lifecycle(flags.source, trigger="schedule")
+    with _reported(lifecycle):
         sched = Scheduler(
-            settings,
+            lifecycle.settings,
             poll=poll,
             once_per_round=once_per_round,
+            lifecycle=lifecycle,
             on_report=lambda rep: render.report(rep, as_json=as_json, title="scheduled run"),
         )
         _on_stop(sched.stop)
@@ -126,8 +93,18 @@ def schedule(
             sched.run(max_runs=max_runs)
         finally:
             sched.close()
+
+
+@contextlib.contextmanager
+def _reported(lifecycle: Lifecycle) -> Iterator[None]:
+    """An error that stops ``schedule`` or ``serve`` (settings, models file, key) is reported
+    like a failed run's: one line, an alert, a ledger row, the exit code."""
+    try:
+        yield
     except AutopilotError as exc:
-        raise exit_for(exc) from None
+        if not exc.reported:
+            lifecycle.failed(exc)
+        raise
 
 
 def _print_trigger(kind: str) -> None:
@@ -144,17 +121,9 @@ def _print_trigger(kind: str) -> None:
         raise typer.Exit(2) from None
 
 
+@with_settings(*RUN, "webhook_secret")
 def serve(
-    models_dir: ModelsDir = None,
-    data_dir: DataDir = None,
-    state_dir: StateDir = None,
-    api_url: ApiUrl = None,
-    public_id: PublicId = None,
-    secret_key: SecretKey = None,
-    webhook_secret: WebhookSecret = None,
-    workers: Workers = None,
-    model_timeout: ModelTimeout = None,
-    log_format: LogFormat = None,
+    flags: Flags,
     host: Annotated[
         str, typer.Option(help="Address to listen on (0.0.0.0 in a container, behind TLS)")
     ] = "127.0.0.1",
@@ -163,30 +132,20 @@ def serve(
 ) -> None:
     """Serve the webhook Numerai calls when a round opens; one run at a time.
 
-    POST /webhook/<secret> starts a run, GET /health reports the last one."""
-    settings = settings_from(
-        models_dir=models_dir,
-        data_dir=data_dir,
-        state_dir=state_dir,
-        api_url=api_url,
-        public_id=public_id,
-        secret_key=secret_key,
-        webhook_secret=webhook_secret,
-        workers=workers,
-        model_timeout=model_timeout,
-        log_format=log_format,
-    )
-    setup_output(settings, verbose)
+    POST /webhook/<secret> starts a run, GET /health reports the last one. Each run goes
+    through the same lifecycle as `run`: alerts, healthcheck pings, ledger."""
+    open_output(flags, verbose)
     from ..config import load_models_file
+    from ..run.lifecycle import Lifecycle
     from ..schedule.serve import start_server
 
+    lifecycle = Lifecycle(flags.source, trigger="serve")
     stopped = threading.Event()
-    try:
+    with _reported(lifecycle):
+        settings = lifecycle.settings
         load_models_file(settings.models_dir)
         settings.require_credentials()
-        server = start_server(settings, host=host, port=port)
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
+        server = start_server(settings, host=host, port=port, lifecycle=lifecycle)
     _on_stop(stopped.set)
     typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
     try:
@@ -197,6 +156,7 @@ def serve(
 
 
 @webhook_app.command("register")
+@with_settings("models_dir", *API, "webhook_secret", "log_format")
 def webhook_register(
     url: Annotated[
         str | None,
@@ -206,40 +166,25 @@ def webhook_register(
         ),
     ] = None,
     clear: Annotated[bool, typer.Option(help="Remove the models' webhooks instead")] = False,
-    models_dir: ModelsDir = None,
-    api_url: ApiUrl = None,
-    public_id: PublicId = None,
-    secret_key: SecretKey = None,
-    webhook_secret: WebhookSecret = None,
-    log_format: LogFormat = None,
+    *,
+    flags: Flags,
     verbose: Verbose = False,
 ) -> None:
     """Set the round-open webhook of every enabled model of the models file to `serve`'s URL."""
-    settings = settings_from(
-        models_dir=models_dir,
-        api_url=api_url,
-        public_id=public_id,
-        secret_key=secret_key,
-        webhook_secret=webhook_secret,
-        log_format=log_format,
-    )
-    as_json = setup_output(settings, verbose)
-    from ..client import NumeraiClient
+    as_json = open_output(flags, verbose)
+    from ..client import client_from_settings
     from ..config import load_models_file
     from ..schedule.register import register_webhooks, webhook_url
     from ..schedule.webhook import require_secret
     from . import render
 
-    try:
-        if clear == (url is not None):
-            raise ConfigError("give the URL to register, or --clear (not both)")
-        full = None if url is None else webhook_url(url, require_secret(settings))
-        models = load_models_file(settings.models_dir)
-        public, secret = settings.require_credentials()
-        with NumeraiClient(settings.api_url, public, secret, timeout=settings.http_timeout) as c:
-            results = register_webhooks(c, models, full)
-    except AutopilotError as exc:
-        raise exit_for(exc) from None
+    settings = flags.settings()
+    if clear == (url is not None):
+        raise ConfigError("give the URL to register, or --clear (not both)")
+    full = None if url is None else webhook_url(url, require_secret(settings))
+    models = load_models_file(settings.models_dir)
+    with client_from_settings(settings) as c:
+        results = register_webhooks(c, models, full)
     shown = None if url is None else url.rstrip("/") + "/webhook/***"
     doc: dict[str, Any] = {
         "event": "webhook.register",

@@ -4,6 +4,7 @@ Our own rather than numerapi, whose GraphQL POST has no timeout, swallows transp
 retries mutations into duplicates and never checks the upload PUT (numerai-facts.md).
 
 - :class:`NumeraiClient` -- the calls a submission tool needs
+- :func:`client_from_settings` -- the client for the configured key, timeout and clock
 - :class:`RoundInfo`, :class:`AccountModel`, :class:`SubmissionInfo` -- what they return
 - :class:`RetryPolicy` -- the bounds (attempts, deadline, backoff) every call retries within
 - :func:`take_snapshot`, :class:`Snapshot` -- rounds and models of several tournaments in one query
@@ -14,6 +15,7 @@ Errors are those of :mod:`numerai_autopilot.errors` (``NumeraiError`` and its br
 
 from ._classify import transport_error
 from ._client import NumeraiClient
+from ._factory import client_from_settings
 from ._retry import RetryPolicy
 from ._snapshot import Snapshot, take_snapshot
 from ._types import AccountModel, RoundInfo, SubmissionInfo
@@ -25,6 +27,7 @@ __all__ = [
     "RoundInfo",
     "Snapshot",
     "SubmissionInfo",
+    "client_from_settings",
     "take_snapshot",
     "transport_error",
 ]

@@ -67,8 +67,9 @@ def _is_working(run: RunRow) -> bool:
 
 def run_times(runs: Sequence[RunRow]) -> tuple[float | None, float | None]:
     """Median ``timings['total']`` of working runs (something submitted or failed) and idle
-    runs; ``None`` where the ledger has no such run."""
-    done = [r for r in runs if r.command == "run" and "total" in r.timings]
+    runs; ``None`` where the ledger has no such run. A run stopped by an error before it
+    reported on its models (a bad key, the API down) is neither: it says nothing of the cost."""
+    done = [r for r in runs if r.command == "run" and "total" in r.timings and r.error is None]
     work = [r.timings["total"] for r in done if _is_working(r)]
     idle = [r.timings["total"] for r in done if not _is_working(r)]
     return (

@@ -118,6 +118,11 @@ class Alerts:
         self._notify(msg)
         self._ping("/fail", msg.title + "\n" + msg.body)
 
+    def interrupted(self) -> None:
+        """A run stopped by Ctrl-C or SIGINT: a person did it, so no notification; the
+        dead-man's switch still hears that this run did not finish."""
+        self._ping("/fail", "interrupted; the next run resumes where this one stopped")
+
     # -- transports ---------------------------------------------------------------------------
 
     def _notify(self, msg: Message) -> None:

@@ -8,6 +8,7 @@ import importlib.util
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,11 +75,18 @@ def context() -> Any:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(_PRELOAD))
     saved = dict(os.environ)
+    # Ctrl-C reaches the whole process group: the server (and the children it forks) ignore
+    # it, inherited through exec, so only the run handles it (one line, no traceback per
+    # child); children still die with the run (PDEATHSIG) or by its kill.
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
         for name in _child.secret_names(os.environ):
             del os.environ[name]
         forkserver.ensure_running()
     finally:
+        if main:
+            signal.signal(signal.SIGINT, old)
         os.environ.clear()
         os.environ.update(saved)
     return ctx

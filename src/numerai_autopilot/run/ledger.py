@@ -20,8 +20,8 @@ from typing import Any
 
 from ..errors import ConfigError
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
+_BASE_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
     finished_at TEXT,
@@ -30,8 +30,8 @@ CREATE TABLE IF NOT EXISTS runs (
     exit_code INTEGER,
     summary TEXT,
     timings TEXT
-);
-CREATE TABLE IF NOT EXISTS outcomes (
+)""",
+    """CREATE TABLE IF NOT EXISTS outcomes (
     run_id TEXT NOT NULL REFERENCES runs(id),
     model TEXT NOT NULL,
     model_id TEXT,
@@ -45,9 +45,22 @@ CREATE TABLE IF NOT EXISTS outcomes (
     timings TEXT,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (run_id, model)
-);
-CREATE INDEX IF NOT EXISTS outcomes_by_model ON outcomes(model, round);
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS outcomes_by_model ON outcomes(model, round)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the first schema. IF NOT EXISTS: ledgers written before versioning (user_version 0)
+    # already have these tables and pass through unchanged.
+    _BASE_SCHEMA,
+    # 2: a run that failed before reporting on any model keeps its error; late uploads are
+    # marked (Numerai counts them as late).
+    (
+        "ALTER TABLE runs ADD COLUMN error TEXT",
+        "ALTER TABLE outcomes ADD COLUMN late INTEGER NOT NULL DEFAULT 0",
+    ),
+)
+"""Ordered schema steps; ``PRAGMA user_version`` is the number applied. Only ever append."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,7 @@ class OutcomeRow:
     checksum: str | None
     timings: dict[str, float]
     updated_at: str
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,12 @@ class RunRow:
     exit_code: int | None
     summary: dict[str, int]
     timings: dict[str, float]
+    error: str | None = None
+    """Why a run failed before it could report on each model (settings, key, API down)."""
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code is None or self.exit_code not in (0, 3)
 
 
 def _now() -> str:
@@ -94,12 +114,34 @@ class Ledger:
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"cannot open the ledger {self.path}: {exc}; check NUMERAI_STATE_DIR / "
                 "NUMERAI_DATA_DIR points to a writable directory"
             ) from exc
+
+    def _migrate(self) -> None:
+        """Bring the file to the newest schema, one step a transaction, in order."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise ConfigError(
+                f"the ledger {self.path} was written by a newer numerai-autopilot (schema "
+                f"{version}, this one knows {len(MIGRATIONS)}): upgrade, or point "
+                "NUMERAI_STATE_DIR elsewhere"
+            )
+        for number, statements in enumerate(MIGRATIONS[version:], version + 1):
+            with self._tx() as db:
+                # Another process may have applied this step while we waited for the lock.
+                if int(db.execute("PRAGMA user_version").fetchone()[0]) >= number:
+                    continue
+                for sql in statements:
+                    db.execute(sql)
+                db.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
         self._db.close()
@@ -136,12 +178,22 @@ class Ledger:
         exit_code: int,
         summary: Mapping[str, int],
         timings: Mapping[str, float],
+        error: str | None = None,
     ) -> None:
+        """Record a run's end with its real exit code (and, when it stopped before reporting
+        on its models, the error that stopped it)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ?, timings = ? "
-                "WHERE id = ?",
-                (_now(), exit_code, json.dumps(dict(summary)), json.dumps(dict(timings)), run_id),
+                "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ?, timings = ?, "
+                "error = ? WHERE id = ?",
+                (
+                    _now(),
+                    exit_code,
+                    json.dumps(dict(summary)),
+                    json.dumps(dict(timings)),
+                    error,
+                    run_id,
+                ),
             )
 
     def record(
@@ -158,19 +210,21 @@ class Ledger:
         submission_id: str | None = None,
         checksum: str | None = None,
         timings: Mapping[str, float] | None = None,
+        late: bool = False,
     ) -> None:
         """Insert or update one model's outcome in this run (one transaction)."""
         with self._tx() as db:
             db.execute(
                 "INSERT INTO outcomes (run_id, model, model_id, tournament, round, stage, status,"
-                " error, submission_id, checksum, timings, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " error, submission_id, checksum, timings, updated_at, late)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(run_id, model) DO UPDATE SET model_id = excluded.model_id,"
                 " round = excluded.round, stage = excluded.stage, status = excluded.status,"
                 " error = excluded.error,"
                 " submission_id = COALESCE(excluded.submission_id, outcomes.submission_id),"
                 " checksum = COALESCE(excluded.checksum, outcomes.checksum),"
-                " timings = excluded.timings, updated_at = excluded.updated_at",
+                " timings = excluded.timings, updated_at = excluded.updated_at,"
+                " late = excluded.late",
                 (
                     run_id,
                     model,
@@ -184,17 +238,18 @@ class Ledger:
                     checksum,
                     json.dumps(dict(timings or {})),
                     _now(),
+                    int(late),
                 ),
             )
 
     def runs(self, limit: int = 20) -> list[RunRow]:
         cur = self._db.execute(
-            "SELECT id, started_at, finished_at, command, trigger_id, exit_code, summary, timings"
-            " FROM runs ORDER BY started_at DESC LIMIT ?",
+            "SELECT id, started_at, finished_at, command, trigger_id, exit_code, summary, timings,"
+            " error FROM runs ORDER BY started_at DESC LIMIT ?",
             (limit,),
         )
         return [
-            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], _json(r[6]), _json(r[7]))
+            RunRow(r[0], r[1], r[2], r[3], r[4], r[5], _json(r[6]), _json(r[7]), r[8])
             for r in cur.fetchall()
         ]
 
@@ -214,14 +269,26 @@ class Ledger:
         # Only the fixed column names above are formatted in; values are bound parameters.
         sql = (
             "SELECT run_id, model, model_id, tournament, round, stage, status, error,"  # noqa: S608
-            " submission_id, checksum, timings, updated_at FROM outcomes"
+            " submission_id, checksum, timings, updated_at, late FROM outcomes"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY updated_at DESC LIMIT ?"
         )
         cur = self._db.execute(sql, (*args, limit))
         return [
             OutcomeRow(
-                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], _json(r[10]), r[11]
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                _json(r[10]),
+                r[11],
+                bool(r[12]),
             )
             for r in cur.fetchall()
         ]

@@ -141,4 +141,5 @@ def record(ledger: Ledger, run_id: str, o: Outcome) -> None:
         submission_id=o.submission_id,
         checksum=o.checksum,
         timings=o.timings,
+        late=o.late,
     )

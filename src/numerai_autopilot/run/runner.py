@@ -21,7 +21,7 @@ from ..client import NumeraiClient
 from ..client._snapshot import take_snapshot
 from ..clock import Clock, SystemClock
 from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
-from ..errors import ConfigError, LockedError
+from ..errors import ConfigError, LockedError, exit_code_for
 from .ledger import Ledger
 from .plan import Plan, PlannedModel, State, make_plan
 from .report import Outcome, RunReport, initial_outcome, record
@@ -74,6 +74,8 @@ class Runner:
         self._client = client
         self._own_client = client is None
         self._skew_warned = False
+        self.run_id: str | None = None
+        """The ledger id of the current (or last) run, once :meth:`run` has started its row."""
 
     # -- resources -------------------------------------------------------------------------
 
@@ -233,9 +235,11 @@ class Runner:
         specs = self._select(only)
         if wait_open > 0 and not check:
             self.wait_for_open(specs, wait_open)
+        self.run_id = None
         with self.lock(lock_wait), Ledger(self.settings.state_path) as ledger:
-            run_id = ledger.start_run("check" if check else "run", trigger_id)
+            run_id = self.run_id = ledger.start_run("check" if check else "run", trigger_id)
             timer = _Timer()
+            error: BaseException | None = None
             report = RunReport(run_id=run_id, outcomes=[], rounds={})
             started = time.perf_counter()
             requests_before = self._client.requests if self._client is not None else 0
@@ -268,6 +272,9 @@ class Runner:
                         on_event=on_event,
                         late=late,
                     ).go()
+            except BaseException as exc:
+                error = exc
+                raise
             finally:
                 if self._client is not None:
                     self._client.retry_until(None)
@@ -275,7 +282,15 @@ class Runner:
                 report.timings = {**timer.totals, "total": time.perf_counter() - started}
                 if self._client is not None:
                     report.api_requests = self._client.requests - requests_before
-                ledger.finish_run(run_id, report.exit_code, report.summary(), report.timings)
+                # An error that escapes is what the run came to: its exit code, not the report's.
+                code = report.exit_code if error is None else int(exit_code_for(error))
+                ledger.finish_run(
+                    run_id,
+                    code,
+                    report.summary(),
+                    report.timings,
+                    error=None if error is None else str(error) or type(error).__name__,
+                )
             return report
 
     def _bound_retries(self, plan: Plan) -> None:

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..client import NumeraiClient, RoundInfo
+from ..client import NumeraiClient, RoundInfo, client_from_settings
 from ..clock import Clock, SystemClock, format_time
 from ..config import ModelsConfig, Settings, load_models_file
 from ..errors import AuthError, AutopilotError, ConfigError, NumeraiError
+from ..run.lifecycle import Lifecycle
 from ..run.report import RunReport
 from ..tournaments import Tournament
 from ._job import Backoff, JobResult, pause, run_round
@@ -62,6 +63,7 @@ class Scheduler:
         max_sleep: float = 3600.0,
         lock_wait: float = 60.0,
         on_report: Callable[[RunReport], None] | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         if poll <= 0:
             raise ConfigError("--poll must be a positive number of seconds")
@@ -73,6 +75,8 @@ class Scheduler:
         self.max_sleep = max(max_sleep, poll)
         self.lock_wait = lock_wait
         self.on_report = on_report
+        self.lifecycle = lifecycle or Lifecycle(settings, trigger="schedule")
+        """Each run goes through it: alerts, healthcheck pings, ledger, as for ``run``."""
         self._client = client
         self._own_client = client is None
         self.state = ScheduleState.load(settings.state_path)
@@ -84,10 +88,7 @@ class Scheduler:
     @property
     def client(self) -> NumeraiClient:
         if self._client is None:
-            public_id, secret = self.settings.require_credentials()
-            self._client = NumeraiClient(
-                self.settings.api_url, public_id, secret, timeout=self.settings.http_timeout
-            )
+            self._client = client_from_settings(self.settings)
         return self._client
 
     def close(self) -> None:
@@ -192,8 +193,6 @@ class Scheduler:
         return bool(pending)
 
     def _job(self, models: ModelsConfig, rounds: dict[Tournament, RoundInfo]) -> JobResult:
-        from ..run.runner import Runner
-
         for t, r in rounds.items():
             log.info(
                 "%s round %d is open until %s: running",
@@ -217,8 +216,14 @@ class Scheduler:
                 self.state.set(t, rec)
             self.state.save()
             self.summary.runs += 1
-            with Runner(self.settings, client=self.client, clock=self.clock, models=models) as rn:
-                return rn.run(trigger_id=trigger_id, lock_wait=self.lock_wait)
+            result = self.lifecycle.run(
+                trigger_id=trigger_id,
+                lock_wait=self.lock_wait,
+                client=self.client,
+                clock=self.clock,
+                models=models,
+            )
+            return result.unwrap()  # an error: run_round retries later, or stops (settings, key)
 
         def after(attempt: int, report: RunReport | None, error: AutopilotError | None) -> None:
             for t, r in rounds.items():

@@ -6,6 +6,7 @@ import logging
 
 from ..clock import Clock
 from ..config import Settings
+from ..run.lifecycle import Lifecycle
 from ._http import WebhookServer
 from ._job import Backoff
 from .webhook import FailureLimiter, WebhookTrigger, require_secret, runner_job
@@ -24,6 +25,7 @@ def start_server(
     backoff: Backoff | None = None,
     min_interval: float = 60.0,
     limiter: FailureLimiter | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> WebhookServer:
     """Check the secret (ConfigError when missing or weak), bind ``host:port`` and serve in a
     background thread. Each accepted call runs ``Runner(settings).run(trigger_id=...)`` with
@@ -31,7 +33,7 @@ def start_server(
     secret = require_secret(settings)
     trigger = WebhookTrigger(
         secret,
-        runner_job(settings, clock=clock, backoff=backoff),
+        runner_job(settings, clock=clock, backoff=backoff, lifecycle=lifecycle),
         clock=clock,
         min_interval=min_interval,
         limiter=limiter,

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from ..clock import Clock, SystemClock, format_time
 from ..config import Settings
 from ..errors import AutopilotError, ConfigError
+from ..run.lifecycle import Lifecycle
 from ..run.report import RunReport
 from ._job import Backoff, JobResult, run_round
 
@@ -243,17 +244,18 @@ def runner_job(
     clock: Clock | None = None,
     backoff: Backoff | None = None,
     lock_wait: float = 60.0,
+    lifecycle: Lifecycle | None = None,
 ) -> JobFn:
-    """The job ``serve`` runs per accepted call: ``Runner(settings).run(trigger_id=...)``,
-    retried with ``backoff`` until everything due is submitted or the deadline nears."""
+    """The job ``serve`` runs per accepted call: a run through the run lifecycle (alerts,
+    healthcheck pings, ledger, as for ``run``), retried with ``backoff`` until everything due
+    is submitted or the deadline nears."""
     the_clock = clock or SystemClock()
+    the_lifecycle = lifecycle or Lifecycle(settings, trigger="serve")
 
     def job(trigger_id: str | None, stop: threading.Event) -> JobResult:
-        from ..run.runner import Runner
-
         def run(tid: str | None) -> RunReport:
-            with Runner(settings, clock=the_clock) as runner:
-                return runner.run(trigger_id=tid, lock_wait=lock_wait)
+            result = the_lifecycle.run(trigger_id=tid, lock_wait=lock_wait, clock=the_clock)
+            return result.unwrap()  # an error: run_round retries later, or stops (settings, key)
 
         return run_round(run, the_clock, trigger_id=trigger_id, backoff=backoff, stop=stop)
 
