@@ -31,7 +31,7 @@ def main() -> int:
     from numerai_autopilot.cli import main as cli_main
     from numerai_autopilot.run import worker
 
-    worker._context()  # start the fork server now: its imports overlap the download
+    worker.warm_up([])  # start the fork server now: its imports overlap the download
     return cli_main(sys.argv[1:])
 
 

@@ -7,6 +7,8 @@ The public API (the CLI is a thin layer over these, with the same names):
 - :class:`NumeraiClient`: our API client (timeouts, classified errors, safe retries)
 - :class:`Sandbox`: a local Numerai for tests, benchmarks and demos
 - :class:`Tournament`, and the error tree in :mod:`numerai_autopilot.errors`
+- :mod:`numerai_autopilot.retry`: the one backoff every retry waits by; ``retry.instant()``
+  makes those waits zero in tests
 
 ``Runner``, ``RunReport``, ``NumeraiClient`` and ``Sandbox`` are imported on first use, so that
 ``import numerai_autopilot`` stays cheap (an idle run is one request and half a second).

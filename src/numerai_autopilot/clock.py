@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 
@@ -39,6 +40,18 @@ def parse_time(value: str | None) -> datetime | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """Parse an HTTP date (``Date``, ``Retry-After``: ``Tue, 18 Jul 2026 12:00:00 GMT``) as
+    aware UTC; None when absent or unreadable (a header is the server's word, not our input)."""
+    if not value:
+        return None
+    try:
+        dt = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def format_time(dt: datetime) -> str:

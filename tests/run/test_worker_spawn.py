@@ -19,7 +19,7 @@ from test_worker import by_name, exits, fn_spec, good, hang, hog, make_live, rai
 
 from numerai_autopilot import _platform
 from numerai_autopilot.errors import ModelError, WorkerError
-from numerai_autopilot.run import worker
+from numerai_autopilot.run import _process, worker
 from numerai_autopilot.run._shared import publish, unpublish
 from numerai_autopilot.run.worker import LiveData, predict_many
 from numerai_autopilot.tournaments import Tournament
@@ -147,7 +147,7 @@ def test_linux_keeps_its_fork_server_and_shm() -> None:
     host = _platform.probe()
     assert host.fork_server and host.affinity and host.shm == Path("/dev/shm")
     assert host == _platform.HOST
-    assert worker._context().get_start_method() == "forkserver"
+    assert _process.context().get_start_method() == "forkserver"
     assert host.cpu_count() == len(os.sched_getaffinity(0))
     data = host.data_bytes()
     assert data is not None and data > 0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+
+from ..fileio import write_atomic
 
 app = typer.Typer(
     help="A local Numerai (GraphQL API, datasets, uploads, faults) for tests and demos.",
@@ -28,13 +28,8 @@ def sandbox() -> None:
 
 def write_state_file(directory: Path, info: dict[str, object]) -> Path:
     """Write ``directory/sandbox.json`` atomically, readable by the owner only (it holds a key)."""
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / "sandbox.json"
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sandbox-")
-    with os.fdopen(fd, "w") as out:
-        json.dump(info, out, indent=2)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, target)
+    write_atomic(target, json.dumps(info, indent=2), mode=0o600)
     return target
 
 

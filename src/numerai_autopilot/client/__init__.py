@@ -7,13 +7,17 @@ retries mutations into duplicates and never checks the upload PUT (numerai-facts
 - :func:`client_from_settings` -- the client for the configured key, timeout and clock
 - :class:`RoundInfo`, :class:`AccountModel`, :class:`SubmissionInfo` -- what they return
 - :class:`RetryPolicy` -- the bounds (attempts, deadline, backoff) every call retries within
+- :func:`take_snapshot`, :class:`Snapshot` -- rounds and models of several tournaments in one query
+- :func:`transport_error` -- an httpx transport failure as our error, for other httpx callers
 
 Errors are those of :mod:`numerai_autopilot.errors` (``NumeraiError`` and its branches).
 """
 
+from ._classify import transport_error
 from ._client import NumeraiClient
 from ._factory import client_from_settings
 from ._retry import RetryPolicy
+from ._snapshot import Snapshot, take_snapshot
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
 __all__ = [
@@ -21,6 +25,9 @@ __all__ = [
     "NumeraiClient",
     "RetryPolicy",
     "RoundInfo",
+    "Snapshot",
     "SubmissionInfo",
     "client_from_settings",
+    "take_snapshot",
+    "transport_error",
 ]

@@ -12,11 +12,11 @@ import re
 import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from ..clock import parse_http_date
 from ..errors import (
     ApiError,
     AuthError,
@@ -103,12 +103,9 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = parse_http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 

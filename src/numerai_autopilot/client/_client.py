@@ -12,19 +12,13 @@ import httpx
 
 from .. import __version__
 from ..clock import Clock, SystemClock
-from ..errors import ApiError, ConfigError, NotFoundError, RoundClosedError
+from ..errors import ConfigError, NotFoundError, RoundClosedError
 from ..tournaments import Tournament
 from . import _queries as q
 from ._graphql import GraphQL, require, shape_error
-from ._parse import (
-    account_models_of,
-    parse_latest,
-    parse_models,
-    parse_round,
-    parse_submission,
-    parse_tournament,
-)
+from ._parse import account_models_of, parse_latest, parse_models, parse_round
 from ._retry import RetryPolicy
+from ._submissions import selected_in, submissions_of_model, webhook_accepted
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 from ._upload import Uploader
 
@@ -220,37 +214,14 @@ class NumeraiClient:
     def _all_model_submissions(self, model_id: str) -> list[dict[str, Any]]:
         op = "model.submissions"
         data = self._gql.execute(op, q.MODEL_SUBMISSIONS, {"modelId": model_id}, auth=True)
-        model = require(op, data, "model")
-        if model is None:
-            raise NotFoundError(f"{op}: no model with id {model_id} in this account")
-        if not isinstance(model, dict):
-            raise shape_error(op, "model is not an object")
-        subs = model.get("submissions") or []
-        if not isinstance(subs, list):
-            raise shape_error(op, "submissions is not a list")
-        return [s for s in subs if isinstance(s, dict)]
+        return submissions_of_model(op, model_id, data)
 
     def model_submissions(self, model_id: str, tournament: Tournament) -> list[SubmissionInfo]:
         """The selected submissions of one model in ``tournament`` (the per-model fallback of
         :meth:`latest_submissions`; ``status`` is None, ``timestamp`` is the insert time)."""
         op = "model.submissions"
         subs = self._retry.call(op, lambda: self._all_model_submissions(model_id))
-        out = []
-        for s in subs:
-            raw_round = s.get("round")
-            rnd: dict[str, Any] = raw_round if isinstance(raw_round, dict) else {}
-            if s.get("selected") is False:
-                continue  # numerapi's rule: only selected submissions count
-            if (
-                rnd.get("tournament") is not None
-                and parse_tournament(rnd["tournament"]) != tournament
-            ):
-                continue
-            flat = {**s, "roundNumber": rnd.get("number")}
-            out.append(
-                parse_submission(op, model_id, flat, round_key="roundNumber", time_key="insertedAt")
-            )
-        return out
+        return selected_in(op, model_id, subs, tournament)
 
     # --- datasets ------------------------------------------------------------------------------
     def list_datasets(self, tournament: Tournament, round_number: int | None = None) -> list[str]:
@@ -317,10 +288,4 @@ class NumeraiClient:
         op = "setSubmissionWebhook"
         # Setting a value is idempotent, so retrying is safe.
         variables = {"modelId": model_id, "newSubmissionWebhook": url}
-        value = self._field(op, q.SET_WEBHOOK, variables, op, auth=True)
-        # Numerai answers the string "true".
-        if value is True or value == "true":
-            return True
-        if value is False or value == "false" or value is None:
-            return False
-        raise ApiError(f"{op}: unexpected answer {value!r}")
+        return webhook_accepted(op, self._field(op, q.SET_WEBHOOK, variables, op, auth=True))

@@ -13,13 +13,14 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from ..clock import parse_http_date
 from ..errors import ApiError, AuthError, NumeraiError, TransientError
+from ..redact import redact
 from ._classify import classify_graphql, retry_after_seconds, short, transport_error
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,8 @@ class GraphQL:
         self._host = urlsplit(url).netloc or url
 
     def scrub(self, text: str) -> str:
-        """``text`` with every secret replaced by ``***``."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """``text`` with every secret masked (:func:`numerai_autopilot.redact.redact`)."""
+        return redact(text, self._secrets)
 
     def execute(
         self,
@@ -88,14 +87,9 @@ class GraphQL:
     def _note_date(self, value: str | None) -> None:
         # The server's clock decides whether a round is open; ours may be skewed (a VM resumed
         # from sleep, no NTP in a container). Date has a one-second resolution: good enough.
-        if not value:
+        server = parse_http_date(value)
+        if server is None:
             return
-        try:
-            server = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return
-        if server.tzinfo is None:
-            server = server.replace(tzinfo=UTC)
         self.server_offset = (server - self._now()).total_seconds()
 
     def _post(

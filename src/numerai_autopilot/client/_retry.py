@@ -1,4 +1,5 @@
-"""Bounded retries of transient failures: attempts AND a deadline, exponential backoff, jitter.
+"""Bounded retries of transient failures: attempts AND a deadline, exponential backoff, jitter
+(the waits are :class:`numerai_autopilot.retry.Backoff`, the project's one backoff).
 
 A small explicit loop rather than a decorator so that the clock is a seam (tests pass a fake one
 and retries become instant) and so that ``Retry-After`` and the deadline are honoured exactly: we
@@ -8,13 +9,13 @@ never start a wait that would end past the deadline, we give up at once and say 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ..clock import Clock, SystemClock
 from ..errors import TransientError
+from ..retry import Backoff, is_instant
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,13 +34,19 @@ class RetryPolicy:
     clock: Clock = field(default_factory=SystemClock)
     stop_at: float | None = None
 
+    @property
+    def waits(self) -> Backoff:
+        """The waits between tries: doubling from ``wait_initial`` to ``wait_max``, jitter
+        taking up to half off."""
+        return Backoff(
+            first=self.wait_initial, cap=self.wait_max, jitter=0.5, attempts=self.attempts
+        )
+
     def backoff(self, failures: int, retry_after: float | None) -> float:
-        """Seconds to wait after the ``failures``-th failure: exponential with jitter (half to
-        full), at least the server's ``Retry-After``."""
-        base: float = min(self.wait_max, self.wait_initial * 2.0 ** (failures - 1))
-        # Jitter spreads simultaneous clients apart; not security relevant.
-        wait = base * (0.5 + random.random() / 2)  # noqa: S311
-        if retry_after is not None:
+        """Seconds to wait after the ``failures``-th failure: :attr:`waits`, but at least the
+        server's ``Retry-After`` (unless :func:`numerai_autopilot.retry.instant`)."""
+        wait = self.waits.delay(failures)
+        if retry_after is not None and not is_instant():
             wait = max(wait, retry_after)
         return wait
 

@@ -9,7 +9,6 @@ manifest is ever handed out; anything else is downloaded again.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -23,13 +22,13 @@ import filelock
 
 from ..client import NumeraiClient, RetryPolicy
 from ..errors import ConfigError, DataError
+from ..fileio import sha256_file, write_atomic
 from ..tournaments import Tournament
 from ._download import UrlExpiredError, download_once
 
 log = logging.getLogger(__name__)
 _DATASET_NAME = re.compile(r"^[\w.+-]+(/[\w.+-]+)*$")
 _KEEP_ROUNDS = 2
-_HASH_CHUNK = 4 * 1024 * 1024
 
 
 class DataCache:
@@ -186,13 +185,7 @@ def _same_stat(path: Path, known: tuple[Path, int, int]) -> bool:
 
 
 def _sha256(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_HASH_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
+    return sha256_file(path), path.stat().st_size
 
 
 def _check_against_manifest(path: Path, manifest: Path) -> str | None:
@@ -213,6 +206,4 @@ def _check_against_manifest(path: Path, manifest: Path) -> str | None:
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(doc, sort_keys=True))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..client._classify import transport_error
+from ..client import transport_error
 from ..errors import ApiError, NotFoundError, TransientError
 
 log = logging.getLogger(__name__)

@@ -17,12 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
-from .azure import FILE, Step
+from .script import FILE, STEP_WAITS, Step
 
 log = logging.getLogger(__name__)
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
-RETRY_PAUSE_S = 20.0
 STEP_TIMEOUT_S = 1800.0  # az acr build and the deployments take minutes, never an hour
 
 
@@ -81,13 +80,9 @@ def _run_with_retries(
         if res.returncode == 0:
             return res.stdout
         if attempt < step.retries:
-            log.info(
-                "%s failed (try %d), retrying in %g s",
-                " ".join(argv[:4]),
-                attempt + 1,
-                RETRY_PAUSE_S,
-            )
-            sleep(RETRY_PAUSE_S)
+            pause = STEP_WAITS.delay(attempt + 1)
+            log.info("%s failed (try %d), retrying in %g s", " ".join(argv[:4]), attempt + 1, pause)
+            sleep(pause)
     # az's stderr names the resource and the reason; it never echoes a --file's content.
     raise ConfigError(
         f"`{' '.join(argv[:4])}` failed ({res.returncode}): {res.stderr.strip()[-600:]}"

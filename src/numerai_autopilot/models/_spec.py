@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..config import ModelSpec
 from ..errors import ArtifactChangedError, ConfigError, ModelError
+from ..fileio import sha256_file
 from ._features import (
     configured_features,
     lightgbm_header_features,
@@ -29,7 +29,6 @@ _BY_SUFFIX = {
 }
 # Formats whose predict may be Numerai's predict(live_features, live_benchmark_models).
 _FUNCTION_LIKE = frozenset({"pickle", "joblib", "function", "entrypoint"})
-_CHUNK = 1 << 20
 
 
 def infer_format(spec: ModelSpec) -> str:
@@ -98,15 +97,6 @@ def needs_benchmarks(spec: ModelSpec) -> bool:
     """True when the model may call for ``live_benchmark_models``: Model Upload style
     functions (pickles and entry points) take it as their second parameter."""
     return infer_format(spec) in _FUNCTION_LIKE
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def verify_artifact(spec: ModelSpec) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..redact import RedactFilter, redact
+from ..retry import Backoff
 from ._message import Message, crash_message, report_message
 
 if TYPE_CHECKING:
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _SPLIT = re.compile(r"[\s,]+")
-_PING_ATTEMPTS = 2
+# A ping is retried once, soon: a dead-man's switch only needs it to arrive within minutes.
+_PING_WAITS = Backoff(first=0.25, cap=0.25, attempts=2)
 
 
 def url_secrets(url: str) -> list[str]:
@@ -180,7 +183,9 @@ class Alerts:
             return
         url = self.healthcheck + suffix
         host = urlsplit(url).netloc or "the healthcheck URL"
-        for attempt in range(1, _PING_ATTEMPTS + 1):
+        for attempt in range(1, _PING_WAITS.attempts + 1):
+            if attempt > 1:
+                time.sleep(_PING_WAITS.delay(attempt - 1))
             try:
                 with httpx.Client(timeout=self.timeout, follow_redirects=True) as http:
                     resp = http.post(url, content=body.encode()[:10_000])
@@ -196,5 +201,5 @@ class Alerts:
                 host,
                 problem,
                 attempt,
-                _PING_ATTEMPTS,
+                _PING_WAITS.attempts,
             )

@@ -18,21 +18,13 @@ costs each model its imports again, and a memory bound only where the OS has RLI
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.util
 import json
 import logging
-import multiprocessing
-import os
-import signal
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from multiprocessing import forkserver
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +37,14 @@ from ..errors import AutopilotError, ModelError, WorkerError
 from ..models import infer_format
 from ..tournaments import Tournament
 from . import _child
-from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job, StderrFd, child_main
+from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job, StderrFd
+from ._process import Child, context, describe_exit, start_child, stop_child, warm_up
 from ._shared import SharedFrame, publish, unpublish
+
+__all__ = ["LiveData", "PredictionResult", "predict_many", "warm_up"]
 
 log = logging.getLogger(__name__)
 
-_JOIN_SECONDS = 5.0  # a child that sent its result gets this long to exit before it is killed
 _MAX_WAIT = 5.0  # the parent wakes at least this often
 _ERROR_CLASSES: dict[str, type[ModelError]] = {
     c.__name__: c
@@ -86,22 +80,6 @@ class PredictionResult:
     seconds: float
 
 
-@dataclass
-class _Child:
-    index: int
-    spec: ModelSpec
-    process: BaseProcess
-    conn: Connection
-    started: float
-    timeout: float
-    memory_mb: int | None
-    frame_index: pd.Index
-
-    @property
-    def deadline(self) -> float:
-        return self.started + self.timeout
-
-
 def predict_many(
     specs: Sequence[ModelSpec],
     live: Mapping[Tournament, LiveData],
@@ -124,13 +102,13 @@ def predict_many(
         with contextlib.suppress(AutopilotError):  # reported per model by _precheck
             formats.add(infer_format(spec))
     warm_up(formats)
-    ctx = _context()
+    ctx = context()
     spawned = ctx.get_start_method() != "forkserver"
     workers = max(1, workers)
     cores = _platform.HOST.cpu_count()
     threads = max(1, cores // max(1, min(workers, len(specs))))
     pending = deque(enumerate(specs))
-    running: dict[int, _Child] = {}
+    running: dict[int, Child] = {}
     results: dict[int, PredictionResult] = {}
 
     def finish(i: int, result: PredictionResult) -> None:
@@ -170,7 +148,7 @@ def predict_many(
                 if job.memory_mb is not None:
                     _warn_unbounded()
                 try:
-                    running[i] = _start(ctx, i, job, timeout, spawned=spawned)
+                    running[i] = start_child(ctx, i, job, timeout, spawned=spawned)
                 except OSError as exc:  # fork refused: no memory or process slots left
                     error = WorkerError(f"model {spec.name!r}: cannot start a worker: {exc}")
                     finish(i, PredictionResult(spec.name, None, error, 0.0))
@@ -188,80 +166,10 @@ def predict_many(
                     finish(i, outcome)
     finally:
         for child in running.values():
-            _stop(child, kill=True)
+            stop_child(child, kill=True)
         for frame in shared.values():
             unpublish(frame)
     return [results[i] for i in range(len(specs))]
-
-
-# The libraries each format imports. The fork server imports them once, so that a child does
-# not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on 2 cores;
-# measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays safe.
-_LIBRARIES = {
-    "lightgbm": ("lightgbm",),
-    "xgboost": ("xgboost",),
-    "catboost": ("catboost",),
-    "onnx": ("onnxruntime",),
-    "pickle": ("sklearn", "joblib"),
-    "joblib": ("sklearn", "joblib"),
-}
-_PRELOAD: list[str] = [_child.__name__]
-
-
-def warm_up(formats: Iterable[str]) -> None:
-    """Start the fork server now (its imports then overlap whatever the run does next, such as
-    downloading), preloading the installed libraries these model formats need. The server is
-    started once per process: libraries asked for later are imported by each child instead."""
-    for fmt in formats:
-        for lib in _LIBRARIES.get(fmt, ()):
-            if lib not in _PRELOAD and importlib.util.find_spec(lib) is not None:
-                _PRELOAD.append(lib)
-    _context()
-
-
-def _context() -> Any:
-    """The workers' multiprocessing context on this host (see _platform.py)."""
-    return _context_for(_platform.HOST.start_method)
-
-
-@functools.cache
-def _context_for(method: str) -> Any:
-    """The fork-server context, its server started once with secrets out of its environment;
-    or the spawn context (its children get their environment cleaned at each start)."""
-    ctx = multiprocessing.get_context(method)
-    if method != "forkserver":
-        return ctx
-    ctx.set_forkserver_preload(list(_PRELOAD))
-    # Ctrl-C reaches the whole process group: the server (and the children it forks) ignore
-    # it, inherited through exec, so only the run handles it (one line, no traceback per
-    # child); children still die with the run (PDEATHSIG) or by its kill.
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-    try:
-        with _without_secrets():
-            forkserver.ensure_running()
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, old)
-    return ctx
-
-
-_ENVIRON_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _without_secrets() -> Iterator[None]:
-    """The process environment without secrets while a process starts and inherits it (a
-    spawned interpreter starts from the environment, not from ``Job.environ``)."""
-    with _ENVIRON_LOCK:
-        saved = dict(os.environ)
-        try:
-            for name in _child.secret_names(os.environ):
-                del os.environ[name]
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
 
 _warned_unbounded = False
@@ -290,33 +198,7 @@ def _precheck(spec: ModelSpec, live: Mapping[Tournament, LiveData]) -> ModelErro
     return None
 
 
-def _start(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = False) -> _Child:
-    parent_end, child_end = ctx.Pipe(duplex=False)
-    process = ctx.Process(
-        target=child_main,
-        args=(job, child_end),
-        name=f"predict-{job.spec.name}",
-        daemon=False,  # a model may use multiprocessing itself; we always reap our children
-    )
-    if spawned:
-        with _without_secrets():
-            process.start()
-    else:
-        process.start()
-    child_end.close()  # the parent keeps only its end: EOF then means the child is gone
-    return _Child(
-        index=i,
-        spec=job.spec,
-        process=process,
-        conn=parent_end,
-        started=time.monotonic(),
-        timeout=job.spec.timeout or timeout,
-        memory_mb=job.memory_mb,
-        frame_index=job.frame.index,
-    )
-
-
-def _poll(child: _Child) -> PredictionResult | None:
+def _poll(child: Child) -> PredictionResult | None:
     """The child's result if it has finished (or was just timed out), else None."""
     message: bytes | None = None
     if child.conn.poll():
@@ -328,20 +210,20 @@ def _poll(child: _Child) -> PredictionResult | None:
     elif child.process.is_alive():
         if time.monotonic() < child.deadline:
             return None
-        _stop(child, kill=True)
+        stop_child(child, kill=True)
         return _failed(
             child,
             WorkerError(
                 f"model {child.spec.name!r} timed out after {child.timeout:g}s and was stopped"
             ),
         )
-    _stop(child)
+    stop_child(child)
     if not message:
-        return _failed(child, WorkerError(_describe_exit(child)))
+        return _failed(child, WorkerError(describe_exit(child)))
     return _decode(child, message)
 
 
-def _decode(child: _Child, message: bytes) -> PredictionResult:
+def _decode(child: Child, message: bytes) -> PredictionResult:
     kind, body = message[:1], message[1:]
     name = child.spec.name
     if kind == OK:
@@ -369,33 +251,9 @@ def _decode(child: _Child, message: bytes) -> PredictionResult:
     return _failed(child, cls(text))
 
 
-def _describe_exit(child: _Child) -> str:
-    code = child.process.exitcode
-    name = child.spec.name
-    if code is not None and code < 0:
-        sig = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
-        hint = ""
-        if -code == signal.SIGKILL:
-            hint = ": out of memory?"
-        elif child.memory_mb is not None and -code == signal.SIGABRT:
-            hint = f": possibly over its {child.memory_mb} MB memory bound"
-        return f"model {name!r} worker crashed with signal {sig}{hint}"
-    return f"model {name!r} worker exited with code {code} without returning predictions"
-
-
-def _failed(child: _Child, error: ModelError) -> PredictionResult:
+def _failed(child: Child, error: ModelError) -> PredictionResult:
     return PredictionResult(child.spec.name, None, error, _elapsed(child))
 
 
-def _elapsed(child: _Child) -> float:
+def _elapsed(child: Child) -> float:
     return time.monotonic() - child.started
-
-
-def _stop(child: _Child, *, kill: bool = False) -> None:
-    """Make sure the child is gone and its pipe closed (bounded waits only)."""
-    if not kill:
-        child.process.join(timeout=_JOIN_SECONDS)
-    if child.process.is_alive():
-        child.process.kill()
-        child.process.join(timeout=_JOIN_SECONDS)
-    child.conn.close()

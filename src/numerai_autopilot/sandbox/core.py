@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from ..errors import (
     NotFoundError,
     RoundClosedError,
 )
+from ..fileio import write_atomic
 from ..tournaments import Tournament
 from .rounds import Round, RoundClock
 from .state import Account, ApiKey, Model, PendingUpload, SandboxState, Submission
@@ -170,10 +170,7 @@ class SandboxCore:
             upload = self.state.uploads.get(server_name)
         if upload is None:
             return False
-        fd, tmp = tempfile.mkstemp(dir=upload.path.parent, prefix=".part-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(body)
-        os.replace(tmp, upload.path)
+        write_atomic(upload.path, body)
         upload.arrived = True
         return True
 

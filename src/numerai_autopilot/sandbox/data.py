@@ -16,7 +16,6 @@ far smaller than Numerai's).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import ConfigError, DataError, NotFoundError
+from ..fileio import write_atomic
 from ..tournaments import Tournament
 from . import _data_classic as classic
 from . import _data_markets as markets
@@ -246,7 +246,7 @@ class SyntheticData:
         for bare, data in files.items():
             target = folder / (group.prefix + bare)
             if not target.is_file():  # a run killed mid-group left some; they are identical
-                _write_atomic(target, data)
+                write_atomic(target, data)
                 written += 1
         with self._guard:
             self.generated_files += written
@@ -259,16 +259,3 @@ class SyntheticData:
             sum(len(d) for d in files.values()),
             time.perf_counter() - started,
         )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and ``os.replace``: readers see all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)  # leave no half-written temp file behind, then re-raise
-        raise

@@ -7,17 +7,19 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 import pandas as pd
+from graphql import DocumentNode
 
 from ..clock import Clock, SystemClock
 from ..errors import NotFoundError
 from ..tournaments import Tournament
-from . import resolvers, schema
-from .core import DataSource, SandboxCore
+from . import admin, resolvers, schema
+from .core import Caller, DataSource, SandboxCore
 from .faults import Counters, Faults
 from .rounds import BetweenMode, ClockMode, RoundClock
 from .state import ALL_SCOPES, DEMO_MODELS, Account, SandboxState
@@ -253,7 +255,20 @@ class Sandbox:
         """The live ids of the latest round of ``tournament``."""
         return self.data.live_ids(int(tournament), self.rounds.latest(int(tournament)).number)
 
-    # --- used by the HTTP layer ------------------------------------------------------------------
+    # --- used by the HTTP layer (ports.App) -------------------------------------------------------
+    def graphql(self, document: DocumentNode, variables: Any, caller: Caller) -> dict[str, Any]:
+        """Execute a parsed GraphQL request as ``caller``; one at a time, like a transaction."""
+        with self.lock:
+            return schema.run(
+                self.schema, document, variables, resolvers.Context(self.core, caller)
+            )
+
+    def admin(
+        self, method: str, path: str, query: Mapping[str, str], body: bytes
+    ) -> tuple[int, object]:
+        """Answer one ``/_sandbox/`` request: (status, JSON body); see docs/sandbox.md."""
+        return admin.answer(self, method, path, query, body)
+
     def locate(self, path: str) -> tuple[Path, str] | None:
         """Map ``/files/<t>/<round>/<name>`` or ``/submissions/<id>/<name>`` to (file, name)."""
         parts = path.strip("/").split("/")

@@ -1,7 +1,8 @@
 """The sandbox's HTTP layer: GraphQL at ``POST /``, files, uploads, faults and the admin API.
 
 Built on the stdlib server because faults need the socket itself: a dropped connection, a body
-cut short after a full Content-Length, a throttled stream.
+cut short after a full Content-Length, a throttled stream. Typed against :class:`App` (the few
+things it needs, ports.py), it never imports the :class:`~.sandbox.Sandbox` it serves.
 """
 
 from __future__ import annotations
@@ -13,39 +14,28 @@ import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from graphql import GraphQLError
 
 from . import schema
 from .faults import DOWNLOAD, GRAPHQL, UPLOAD, Fault
-from .resolvers import Context
-
-if TYPE_CHECKING:
-    from .sandbox import Sandbox
+from .ports import App
+from .wire import drifted, parse_range, rejected_by_fault
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
-DRIFT_FIELDS = ("closeStakingTime", "roundCloseStaking", "tournament", "status")
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: Sandbox) -> None:
+    def __init__(self, address: tuple[str, int], app: App) -> None:
         super().__init__(address, Handler)
         self.app = app
-
-
-def _strip(value: Any, fields: set[str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip(v, fields) for k, v in value.items() if k not in fields}
-    if isinstance(value, list):
-        return [_strip(v, fields) for v in value]
-    return value
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -72,7 +62,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing --------------------------------------------------------------------------------
     @property
-    def app(self) -> Sandbox:
+    def app(self) -> App:
         return self.server.app
 
     _closing: Fault | None = None
@@ -134,9 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query))
         body = self._body() if method in ("POST", "PUT") else b""
         if path.startswith("/_sandbox/") or path == "/_sandbox":
-            from .admin import handle_admin
-
-            handle_admin(self, method, path, query, body)
+            self.send_json(*self.app.admin(method, path, query, body))
             return
         if method == "POST" and path == "/":
             sort = GRAPHQL
@@ -221,30 +209,15 @@ class Handler(BaseHTTPRequestHandler):
         if document is None:
             self.send_json(400, {"errors": [{"message": "could not parse the GraphQL request"}]})
             return
-        unknown = faults.get("unknown_field")
-        if unknown is not None:
-            rejected = schema.unknown_field_error(
-                self.app.schema,
-                document,
-                str(unknown.params.get("type", "LatestSubmission")),
-                str(unknown.params.get("field", "filename")),
-            )
-            if rejected is not None:
-                self.send_json(int(unknown.params.get("code", 200)), {"errors": [rejected]})
-                return
+        rejected = rejected_by_fault(self.app.schema, document, faults.get("unknown_field"))
+        if rejected is not None:
+            self.send_json(*rejected)
+            return
         variables = request.get("variables") if isinstance(request, dict) else None
         caller = self.app.core.caller(self.headers.get("Authorization"))
         caller.naive_times = "naive_datetimes" in faults
-        with self.app.lock:
-            result = schema.run(
-                self.app.schema, document, variables, Context(self.app.core, caller)
-            )
-        drift = faults.get("missing_fields")
-        if drift is not None:
-            fields = set(drift.params.get("fields", DRIFT_FIELDS))
-            result["data"] = _strip(result["data"], fields)
-            if drift.params.get("messages") is False and "errors" in result:
-                result["errors"] = [_strip(e, {"message"}) for e in result["errors"]]
+        result = self.app.graphql(document, variables, caller)
+        result = drifted(result, faults.get("missing_fields"))
         if "after_commit" in faults:
             code = int(faults["after_commit"].params.get("code", 500))
             self.send_bytes(code, b"Internal Server Error", "text/plain")
@@ -253,7 +226,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- files -----------------------------------------------------------------------------------
     def _signed(self, method: str, path: str, query: dict[str, str]) -> bool:
-        reason = self.app.core.signer.check(method, path, query, self.app.clock.now().timestamp())
+        reason = self.app.core.signer.check(
+            method, path, query, self.app.core.clock.now().timestamp()
+        )
         if reason is not None:
             self.send_bytes(403, f"<Error>{reason}</Error>".encode(), "application/xml")
             return False
@@ -280,7 +255,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = {"Accept-Ranges": "bytes", "ETag": self.app.etag(file_path, data)}
         wanted = self.headers.get("Range")
         if wanted and "ignore_range" not in faults:
-            parsed = _parse_range(wanted, size)
+            parsed = parse_range(wanted, size)
             if parsed is None:
                 headers["Content-Range"] = f"bytes */{size}"
                 self.send_bytes(416, b"", "application/octet-stream", headers)
@@ -323,22 +298,3 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.app.tally.uploaded()
         self.send_bytes(200, b"", "application/xml")
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """Parse ``bytes=a-b``, ``a-`` or ``-n`` into inclusive (start, end); None: unsatisfiable."""
-    unit, _, spec = header.partition("=")
-    if unit.strip() != "bytes" or "," in spec:
-        return None
-    first, _, last = spec.strip().partition("-")
-    try:
-        if first == "":
-            start, end = max(0, size - int(last)), size - 1
-        else:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
-    except ValueError:
-        return None
-    if start >= size or start > end:
-        return None
-    return start, end

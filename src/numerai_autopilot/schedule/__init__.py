@@ -3,6 +3,7 @@
 - :class:`Scheduler` -- sleeps until a round opens (times from the API), runs, retries what
   failed until the close, survives restarts (``numerai-autopilot schedule``)
 - :func:`run_round`, :class:`Backoff` -- one round's job: run, retry with bounded backoff
+  (a :class:`numerai_autopilot.retry.Backoff` with the round job's defaults)
 - :func:`start_server`, :class:`WebhookServer`, :class:`WebhookTrigger` -- the webhook Numerai
   calls when a round opens (``numerai-autopilot serve``)
 - :func:`register_webhooks`, :func:`webhook_url` -- ``numerai-autopilot webhook register``

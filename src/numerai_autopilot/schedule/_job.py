@@ -8,12 +8,12 @@ only ever submits models that have no submission yet (never a second one).
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .. import retry
 from ..clock import Clock, format_time
 from ..errors import AuthError, AutopilotError, ConfigError
 from ..run.report import RunReport
@@ -26,26 +26,20 @@ AttemptHook = Callable[[int, RunReport | None, AutopilotError | None], None]
 
 
 @dataclass(frozen=True)
-class Backoff:
-    """Bounds of the retries within a round: attempts AND the deadline, exponential delays."""
+class Backoff(retry.Backoff):
+    """Bounds of the retries within a round: attempts AND the deadline, exponential delays
+    (:class:`numerai_autopilot.retry.Backoff` with the round job's defaults, and ``margin``)."""
 
     first: float = 60.0
     """Seconds before the first retry."""
-    factor: float = 2.0
     cap: float = 600.0
     """Longest delay between two attempts."""
+    jitter: float = 0.1
+    """Up to this fraction taken off each delay, so that many hosts do not retry in step."""
     attempts: int = 6
     """Runs per round at most (the first and five retries)."""
     margin: float = 30.0
     """No retry starts closer than this to the deadline (it could not finish in time)."""
-    jitter: float = 0.1
-    """Fraction of random spread on each delay, so that many hosts do not retry in step."""
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait after the ``attempt``-th failed run (1-based)."""
-        base = min(self.cap, self.first * self.factor ** max(0, attempt - 1))
-        spread = base * self.jitter
-        return max(0.0, base + (rng or random).uniform(-spread, spread))
 
 
 @dataclass

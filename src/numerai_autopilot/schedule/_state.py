@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..fileio import write_atomic
 from ..tournaments import Tournament
 
 log = logging.getLogger(__name__)
@@ -92,11 +91,7 @@ class ScheduleState:
             "last_run": self.last_run,
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".schedule-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(doc, f, indent=1)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(doc, indent=1))
         except OSError as exc:
             raise ConfigError(
                 f"{self.path}: cannot write the schedule state: {exc.strerror} "

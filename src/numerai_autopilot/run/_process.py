@@ -1,0 +1,166 @@
+"""Prediction child processes: the fork server they start from, starting one, stopping one,
+and saying how one ended. worker.py schedules them; _child.py is what runs inside."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing import forkserver
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import pandas as pd
+
+from .. import _platform
+from ..config import ModelSpec
+from . import _child
+from ._child import Job, child_main
+
+_JOIN_SECONDS = 5.0  # a child that sent its result gets this long to exit before it is killed
+
+
+@dataclass
+class Child:
+    """One running prediction child, as the parent tracks it."""
+
+    index: int
+    spec: ModelSpec
+    process: BaseProcess
+    conn: Connection
+    started: float
+    timeout: float
+    memory_mb: int | None
+    frame_index: pd.Index
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout
+
+
+# The libraries each format imports. The fork server imports them once, so that a child does
+# not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on 2 cores;
+# measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays safe.
+_LIBRARIES = {
+    "lightgbm": ("lightgbm",),
+    "xgboost": ("xgboost",),
+    "catboost": ("catboost",),
+    "onnx": ("onnxruntime",),
+    "pickle": ("sklearn", "joblib"),
+    "joblib": ("sklearn", "joblib"),
+}
+_PRELOAD: list[str] = [_child.__name__]
+
+
+def warm_up(formats: Iterable[str]) -> None:
+    """Start the fork server now (its imports then overlap whatever the run does next, such as
+    downloading), preloading the installed libraries these model formats need. The server is
+    started once per process: libraries asked for later are imported by each child instead."""
+    for fmt in formats:
+        for lib in _LIBRARIES.get(fmt, ()):
+            if lib not in _PRELOAD and importlib.util.find_spec(lib) is not None:
+                _PRELOAD.append(lib)
+    context()
+
+
+def context() -> Any:
+    """The workers' multiprocessing context on this host (see _platform.py)."""
+    return _context_for(_platform.HOST.start_method)
+
+
+@functools.cache
+def _context_for(method: str) -> Any:
+    """The fork-server context, its server started once with secrets out of its environment;
+    or the spawn context (its children get their environment cleaned at each start)."""
+    ctx = multiprocessing.get_context(method)
+    if method != "forkserver":
+        return ctx
+    ctx.set_forkserver_preload(list(_PRELOAD))
+    # Ctrl-C reaches the whole process group: the server (and the children it forks) ignore
+    # it, inherited through exec, so only the run handles it (one line, no traceback per
+    # child); children still die with the run (PDEATHSIG) or by its kill.
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        with _without_secrets():
+            forkserver.ensure_running()
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, old)
+    return ctx
+
+
+_ENVIRON_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_secrets() -> Iterator[None]:
+    """The process environment without secrets while a process starts and inherits it (a
+    spawned interpreter starts from the environment, not from ``Job.environ``)."""
+    with _ENVIRON_LOCK:
+        saved = dict(os.environ)
+        try:
+            for name in _child.secret_names(os.environ):
+                del os.environ[name]
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def start_child(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = False) -> Child:
+    parent_end, child_end = ctx.Pipe(duplex=False)
+    process = ctx.Process(
+        target=child_main,
+        args=(job, child_end),
+        name=f"predict-{job.spec.name}",
+        daemon=False,  # a model may use multiprocessing itself; we always reap our children
+    )
+    if spawned:
+        with _without_secrets():
+            process.start()
+    else:
+        process.start()
+    child_end.close()  # the parent keeps only its end: EOF then means the child is gone
+    return Child(
+        index=i,
+        spec=job.spec,
+        process=process,
+        conn=parent_end,
+        started=time.monotonic(),
+        timeout=job.spec.timeout or timeout,
+        memory_mb=job.memory_mb,
+        frame_index=job.frame.index,
+    )
+
+
+def describe_exit(child: Child) -> str:
+    code = child.process.exitcode
+    name = child.spec.name
+    if code is not None and code < 0:
+        sig = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        hint = ""
+        if -code == signal.SIGKILL:
+            hint = ": out of memory?"
+        elif child.memory_mb is not None and -code == signal.SIGABRT:
+            hint = f": possibly over its {child.memory_mb} MB memory bound"
+        return f"model {name!r} worker crashed with signal {sig}{hint}"
+    return f"model {name!r} worker exited with code {code} without returning predictions"
+
+
+def stop_child(child: Child, *, kill: bool = False) -> None:
+    """Make sure the child is gone and its pipe closed (bounded waits only)."""
+    if not kill:
+        child.process.join(timeout=_JOIN_SECONDS)
+    if child.process.is_alive():
+        child.process.kill()
+        child.process.join(timeout=_JOIN_SECONDS)
+    child.conn.close()
