@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,13 @@ from .tournaments import Tournament
 
 DEFAULT_API_URL = "https://api-tournament.numer.ai"
 MODELS_FILE = "models.toml"
+
+
+def name_key(name: str) -> str:
+    """How model names compare everywhere (models file, blends, the plan): Numerai's names are
+    case-insensitive, so ``anas`` and ``ANAS`` are one model."""
+    return name.casefold()
+
 
 FORMATS = (
     "pickle",  # pickle/joblib/cloudpickle: an sklearn-API estimator or a Model Upload function
@@ -296,12 +303,16 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
     base = path.parent
     problems: list[str] = []
     specs: list[ModelSpec] = []
-    seen: set[str] = set()
+    seen: dict[str, tuple[int, str]] = {}
     for i, e in enumerate(doc.model):
         where = f"{path}: model #{i + 1} ({e.name!r})"
-        if e.name in seen:
-            problems.append(f"{where}: name: duplicate model name")
-        seen.add(e.name)
+        first = seen.setdefault(name_key(e.name), (i, e.name))
+        if first[0] != i:
+            case = "" if first[1] == e.name else " (Numerai names ignore case)"
+            problems.append(
+                f"{where}: name: duplicate model name: model #{first[0] + 1} ({first[1]!r}) is "
+                f"the same model{case}; both would submit to it"
+            )
         try:
             tournament = Tournament.from_label(e.tournament or doc.defaults.tournament)
         except ValueError as exc:
@@ -347,21 +358,37 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
                 enabled=e.enabled,
             )
         )
-    names = {s.name: s for s in specs}
+    names: dict[str, ModelSpec] = {}
     for s in specs:
-        for comp in s.blend or {}:
-            other = names.get(comp)
-            if other is None:
-                problems.append(f"{path}: model {s.name!r}: blend: no entry named {comp!r}")
-            elif other.blend is not None:
-                problems.append(f"{path}: model {s.name!r}: blend: {comp!r} is itself a blend")
-            elif other.tournament != s.tournament:
-                problems.append(
-                    f"{path}: model {s.name!r}: blend: {comp!r} is in another tournament"
-                )
+        names.setdefault(name_key(s.name), s)
+    specs = [_resolve_blend(s, names, path, problems) for s in specs]
     if problems:
         raise ConfigError("invalid models file:\n  " + "\n  ".join(problems))
     return ModelsConfig(path=path, models=specs)
+
+
+def _resolve_blend(
+    s: ModelSpec, names: Mapping[str, ModelSpec], path: Path, problems: list[str]
+) -> ModelSpec:
+    """``s`` with its blend's keys resolved as names compare (case-insensitively) and written
+    as the components' own entries spell them (the run keys predictions by entry name)."""
+    if not s.blend:
+        return s
+    where = f"{path}: model {s.name!r}: blend"
+    resolved: dict[str, float] = {}
+    for comp, weight in s.blend.items():
+        other = names.get(name_key(comp))
+        if other is None:
+            problems.append(f"{where}: no entry named {comp!r}")
+        elif other.blend is not None:
+            problems.append(f"{where}: {comp!r} is itself a blend")
+        elif other.tournament != s.tournament:
+            problems.append(f"{where}: {comp!r} is in another tournament")
+        elif other.name in resolved:
+            problems.append(f"{where}: {comp!r} names {other.name!r} a second time")
+        else:
+            resolved[other.name] = weight
+    return replace(s, blend=resolved)
 
 
 def _describe_models_error(exc: ValidationError, raw: Mapping[str, Any], path: Path) -> str:

@@ -143,3 +143,40 @@ blend = { c = 1, s = 1 }
     )
     with pytest.raises(ConfigError, match="another tournament"):
         load_models_file(d)
+
+
+def test_names_differing_only_in_case_are_refused_naming_both(tmp_path: Path) -> None:
+    # The plan matches names case-insensitively: both entries would submit to one model.
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "anas_platyrhynchos"\nartifact = "a.txt"\n'
+        '[[model]]\nname = "ANAS_PLATYRHYNCHOS"\nartifact = "b.txt"\n',
+    )
+    with pytest.raises(ConfigError) as err:
+        load_models_file(d)
+    text = str(err.value)
+    assert "model #2 ('ANAS_PLATYRHYNCHOS')" in text
+    assert "model #1 ('anas_platyrhynchos')" in text
+    assert "duplicate" in text and "ignore case" in text
+
+
+def test_blend_components_resolve_as_names_compare(tmp_path: Path) -> None:
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "Anas"\nartifact = "a.txt"\n'
+        '[[model]]\nname = "netta"\nartifact = "n.txt"\n'
+        '[[model]]\nname = "b"\nblend = { ANAS = 0.7, Netta = 0.3 }\n',
+    )
+    blend = load_models_file(d).by_name()["b"].blend
+    # Keyed as the components' own entries spell them: the run keys predictions by entry name.
+    assert blend == {"Anas": 0.7, "netta": 0.3}
+
+
+def test_blend_naming_one_component_twice_in_two_cases_is_refused(tmp_path: Path) -> None:
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "anas"\nartifact = "a.txt"\n'
+        '[[model]]\nname = "b"\nblend = { anas = 0.5, ANAS = 0.5 }\n',
+    )
+    with pytest.raises(ConfigError, match=r"model 'b': blend: 'ANAS' names 'anas' a second time"):
+        load_models_file(d)

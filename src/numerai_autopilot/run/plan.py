@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..client import AccountModel, RoundInfo, SubmissionInfo
-from ..config import ModelSpec
+from ..config import ModelSpec, name_key
 from ..tournaments import Tournament
 
 
@@ -74,19 +74,19 @@ def make_plan(
     (the caller decides with its clock). A model counts as submitted when any of its latest
     submissions is for the current round number.
     """
-    by_key = {(m.name.lower(), m.tournament): m for m in account_models}
+    by_key = {(name_key(m.name), m.tournament): m for m in account_models}
     by_name: dict[str, list[AccountModel]] = {}
     for m in account_models:
-        by_name.setdefault(m.name.lower(), []).append(m)
+        by_name.setdefault(name_key(m.name), []).append(m)
 
     planned: dict[str, PlannedModel] = {}
     for spec in specs:
         if not spec.enabled:
             planned[spec.name] = PlannedModel(spec, State.DISABLED, reason="enabled = false")
             continue
-        acct = by_key.get((spec.name.lower(), spec.tournament))
+        acct = by_key.get((name_key(spec.name), spec.tournament))
         if acct is None:
-            others = by_name.get(spec.name.lower())
+            others = by_name.get(name_key(spec.name))
             if others:
                 where = ", ".join(sorted(o.tournament.label for o in others))
                 reason = (
