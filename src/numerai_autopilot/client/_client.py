@@ -23,13 +23,16 @@ from ._parse import (
     parse_round,
     parse_submission,
     parse_tournament,
+    parse_url,
 )
 from ._retry import RetryPolicy
+from ._second_look import settle
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 from ._upload import Uploader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+LatestMap = dict[str, list[SubmissionInfo]]
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace: a header value
 
 
@@ -215,7 +218,13 @@ class NumeraiClient:
         raises ApiError: fall back to :meth:`model_submissions`."""
         op = "account.models.latestSubmissions"
         variables = {"latestNRounds": latest_n_rounds}
-        return self._account_models(op, q.LATEST_SUBMISSIONS, variables, parse_latest)
+
+        def read(op: str, raw: list[Any]) -> tuple[list[AccountModel], LatestMap]:
+            return parse_models(op, raw), parse_latest(op, raw)
+
+        models, latest = self._account_models(op, q.LATEST_SUBMISSIONS, variables, read)
+        # A doubtful entry (a null, an unknown status): that model is asked on its own.
+        return settle(self, latest, models)[0]
 
     def _all_model_submissions(self, model_id: str) -> list[dict[str, Any]]:
         op = "model.submissions"
@@ -248,7 +257,14 @@ class NumeraiClient:
                 continue
             flat = {**s, "roundNumber": rnd.get("number")}
             out.append(
-                parse_submission(op, model_id, flat, round_key="roundNumber", time_key="insertedAt")
+                parse_submission(
+                    op,
+                    model_id,
+                    flat,
+                    round_key="roundNumber",
+                    time_key="insertedAt",
+                    with_status=False,
+                )
             )
         return out
 
@@ -276,9 +292,7 @@ class NumeraiClient:
                 f"dataset {filename!r} is not available for {tournament.label} round "
                 f"{round_number if round_number is not None else '(current)'}"
             )
-        if not isinstance(url, str):
-            raise shape_error(op, "dataset is not a URL")
-        return url
+        return parse_url(op, "download", url)
 
     # --- submissions ---------------------------------------------------------------------------
     def upload_submission(

@@ -18,6 +18,7 @@ from ..errors import ApiError, RoundClosedError
 from ..tournaments import Tournament
 from ._graphql import require, shape_error
 from ._parse import account_models_of, parse_latest, parse_models, parse_round
+from ._second_look import settle
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
     """Rounds of ``tournaments``, the account's models and their latest submissions."""
     op = "snapshot"
     try:
-        return client._call(
+        snap = client._call(
             op,
             snapshot_query(tournaments),
             None,
@@ -62,12 +63,15 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
         )
     except RoundClosedError as exc:
         log.info("a tournament is between rounds (%s): asking each part on its own", exc)
-        return _piecewise(client, tournaments)
+        snap = _piecewise(client, tournaments)
     except ApiError as exc:
         if "latestSubmissions" not in str(exc):
             raise
         log.warning("the API does not answer latestSubmissions: asking each model on its own")
-        return _piecewise(client, tournaments, per_model=True)
+        snap = _piecewise(client, tournaments, per_model=True)
+    # A doubtful entry (a null, an unknown status) is settled by a look at that model alone.
+    latest, more = settle(client, snap.latest, snap.models)
+    return Snapshot(snap.rounds, snap.models, latest, requests=snap.requests + more)
 
 
 def _read_snapshot(op: str, tournaments: Sequence[Tournament], data: dict[str, Any]) -> Snapshot:
