@@ -8,6 +8,7 @@ models file, the entry and the field.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -23,6 +24,20 @@ from .tournaments import Tournament
 
 DEFAULT_API_URL = "https://api-tournament.numer.ai"
 MODELS_FILE = "models.toml"
+
+
+# Bounds of the numbers a user sets. A value past them is a typo, and would fail later, far
+# from its cause, blamed on the model: setrlimit overflows (OverflowError) on a memory bound
+# past a C long, a wait on a huge timeout overflows threading.TIMEOUT_MAX, and a huge blend
+# weight makes the weighted sum inf.
+MAX_MEMORY_MB = 1024 * 1024
+"""1 TiB: more than any machine a run is on; the worker's memory bound (RLIMIT_DATA)."""
+MAX_MODEL_TIMEOUT = 7 * 24 * 3600.0
+"""A week in seconds: no round stays open that long (the longest window is about 26 h)."""
+MAX_HTTP_TIMEOUT = 3600.0
+"""An hour per HTTP read: a round's whole window."""
+MAX_BLEND_WEIGHT = 1e6
+"""Weights are relative: a ratio of a million already makes the smaller one noise."""
 
 
 def name_key(name: str) -> str:
@@ -89,9 +104,9 @@ class Settings(BaseModel):
     state_dir: Path | None = None
     api_url: str = Field(default=DEFAULT_API_URL, validate_default=True)
     workers: int = Field(default_factory=lambda: max(1, len(os.sched_getaffinity(0))), ge=1)
-    model_timeout: float = Field(default=900.0, gt=0)
-    model_memory_mb: int | None = Field(default=None, gt=0)
-    http_timeout: float = Field(default=30.0, gt=0)
+    model_timeout: float = Field(default=900.0, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
+    model_memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
+    http_timeout: float = Field(default=30.0, gt=0, le=MAX_HTTP_TIMEOUT, allow_inf_nan=False)
     log_format: Literal["auto", "rich", "json"] = "auto"
     notify_urls: SecretStr | None = None
     notify_on_success: bool = False
@@ -155,6 +170,9 @@ def load_settings(
                 values[name] = path.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ConfigError(f"{file_var}: cannot read {path}: {exc.strerror}") from exc
+            except UnicodeDecodeError:
+                # Never echo the bytes: the file may hold a secret.
+                raise ConfigError(f"{file_var}: {path} is not UTF-8 text") from None
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = value
@@ -187,8 +205,8 @@ class ModelDefaults(_Strict):
     data_version: str | None = None
     features: str | None = None
     rank: bool = False
-    timeout: float | None = Field(default=None, gt=0)
-    memory_mb: int | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
+    memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
 
 
 class _ModelEntry(_Strict):
@@ -202,8 +220,8 @@ class _ModelEntry(_Strict):
     blend: dict[str, float] | None = None
     data_version: str | None = None
     rank: bool | None = None
-    timeout: float | None = Field(default=None, gt=0)
-    memory_mb: int | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
+    memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
     enabled: bool = True
 
     @field_validator("sha256")
@@ -226,8 +244,12 @@ class _ModelEntry(_Strict):
         if v is not None:
             if not v:
                 raise ValueError("needs at least one entry name with a weight")
-            if any(w <= 0 for w in v.values()):
-                raise ValueError("weights must be positive")
+            if not all(math.isfinite(w) and 0 < w <= MAX_BLEND_WEIGHT for w in v.values()):
+                bad = ", ".join(f"{k} = {w}" for k, w in v.items() if not 0 < w <= MAX_BLEND_WEIGHT)
+                raise ValueError(
+                    f"weights must be positive finite numbers up to {MAX_BLEND_WEIGHT:g} "
+                    f"(weights are relative): {bad}"
+                )
         return v
 
 
@@ -281,6 +303,11 @@ def load_models_file(models_dir: Path) -> ModelsConfig:
         )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no models file; create it with one [[model]] entry per model "

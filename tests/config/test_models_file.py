@@ -180,3 +180,41 @@ def test_blend_naming_one_component_twice_in_two_cases_is_refused(tmp_path: Path
     )
     with pytest.raises(ConfigError, match=r"model 'b': blend: 'ANAS' names 'anas' a second time"):
         load_models_file(d)
+
+
+def test_a_models_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "models.toml").write_bytes(b'[[model]]\nname = "caf\xe9"\nartifact = "a.txt"\n')
+    with pytest.raises(ConfigError, match=r"models.toml: not UTF-8 text \(byte 0xe9 at offset 21"):
+        load_models_file(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("memory_mb = 1099511627776", "memory_mb"),  # 2**40 MB
+        ("timeout = inf", "timeout"),
+        ("timeout = nan", "timeout"),
+        ("timeout = 1e300", "timeout"),
+    ],
+)
+def test_unbounded_numbers_are_refused_naming_entry_and_field(
+    tmp_path: Path, line: str, field: str
+) -> None:
+    d = write(tmp_path, f'[[model]]\nname = "a"\nartifact = "a.txt"\n{line}\n')
+    with pytest.raises(ConfigError, match=rf"model #1 \('a'\): {field}: "):
+        load_models_file(d)
+    d = write(tmp_path, f'[defaults]\n{line}\n[[model]]\nname = "a"\nartifact = "a.txt"\n')
+    with pytest.raises(ConfigError, match=rf"\[defaults\]: {field}: "):
+        load_models_file(d)
+
+
+@pytest.mark.parametrize("weight", ["inf", "nan", "1e300", "-inf"])
+def test_blend_weights_must_be_finite_and_bounded(tmp_path: Path, weight: str) -> None:
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "a"\nartifact = "a.txt"\n'
+        f'[[model]]\nname = "b"\nblend = {{ a = {weight} }}\n',
+    )
+    with pytest.raises(ConfigError, match=r"model #2 \('b'\): blend: .*positive finite") as err:
+        load_models_file(d)
+    assert f"a = {float(weight)}" in str(err.value)

@@ -86,3 +86,17 @@ def test_a_malformed_upload_url_fails_that_upload_only(rig: Rig, capfd: Any) -> 
     failed = [n for n, o in res.outcomes().items() if o["status"] == "failed"]
     assert len(failed) == 1, res.outcomes()
     check_invariants(rig, res, exit_code=1, failed={failed[0]: "malformed upload URL"})
+
+
+def test_a_features_file_that_is_not_utf8_fails_only_its_model(rig: Rig, capfd: Any) -> None:
+    toml = (rig.models_dir / "models.toml").read_text()
+    toml = toml.replace(
+        'entrypoint = "my_models:m_netta_rufina"\n',
+        'entrypoint = "my_models:m_netta_rufina"\nfeatures = "netta/features.txt"\n',
+    )
+    (rig.models_dir / "models.toml").write_text(toml)
+    (rig.models_dir / "netta").mkdir()
+    (rig.models_dir / "netta" / "features.txt").write_bytes(b"feature_caf\xe9\n")
+    res = rig.cli(capfd=capfd)
+    check_invariants(rig, res, exit_code=1, failed={"netta_rufina": "is not UTF-8 text"})
+    assert "Traceback" not in res.out
