@@ -128,3 +128,11 @@ def test_one_name_listed_for_two_ids_reaches_the_plan_as_two_models(
     sb.inject("duplicate_name", name=ANAS, other="netta_rufina")
     named = [m.id for m in api.account_models() if m.name == ANAS]
     assert len(set(named)) == 2  # never collapsed to one: the plan refuses both (test_plan)
+
+
+def test_a_null_submissions_list_is_settled_by_a_second_look(
+    sb: Sandbox, api: NumeraiClient
+) -> None:
+    sub_id = submit(api, sb, CLASSIC)
+    sb.inject("null_fields", model=ANAS, fields=["latestSubmissions"])
+    assert [s.id for s in api.latest_submissions()[model_of(sb, CLASSIC)]] == [sub_id]

@@ -174,7 +174,12 @@ def parse_latest(op: str, raw_models: list[Any]) -> dict[str, list[SubmissionInf
         if not isinstance(m, dict) or m.get("id") is None or "latestSubmissions" not in m:
             raise TransientError(f"{op}: answer lacks a model's id or latestSubmissions")
         model_id = parse_ident(op, "id", m["id"])
-        subs = m["latestSubmissions"] or []
+        subs = m["latestSubmissions"]
+        if subs is None:
+            # Not "no submissions" (that is a list of status "none" entries): unknown.
+            doubt = "latestSubmissions is null"
+            out[model_id] = [SubmissionInfo(None, model_id, None, None, None, None, doubt=doubt)]
+            continue
         if not isinstance(subs, list):
             raise shape_error(op, "latestSubmissions is not a list")
         infos = []

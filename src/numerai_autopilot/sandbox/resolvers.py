@@ -226,13 +226,15 @@ def f_model_submissions(model: Model, info: Info) -> list[dict[str, Any]]:
     return [submission_view(ctx, s) for s in ctx.core.state.submissions_of(model.id)]
 
 
-def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any]:
+def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any] | None:
     ctx = _ctx(info)
     ctx.caller.require("read_submission_info")
     now = ctx.core.clock.now()
     nulls = _fault(info, "null_fields", model.name)
     odd = _fault(info, "unknown_status", model.name)
     big = _fault(info, "bad_integer", model.name)
+    if nulls is not None and "latestSubmissions" in nulls.params.get("fields", ()):
+        return None
     out = []
     for rnd, sub in ctx.core.latest_submissions(model, latestNRounds or 1):
         entry: dict[str, Any] = {
