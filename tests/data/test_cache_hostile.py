@@ -13,7 +13,7 @@ import pytest
 
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.data import DataCache, load_frame
-from numerai_autopilot.errors import ApiError, TransientError
+from numerai_autopilot.errors import ApiError, TransientError, UnreadableDataError
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.sandbox.data import SyntheticData
 from numerai_autopilot.tournaments import Tournament
@@ -124,3 +124,23 @@ def test_a_malformed_download_url_fails_at_once_with_one_clear_error(
     with pytest.raises(ApiError, match="malformed download URL"):
         cache.fetch(CLASSIC, current(api), LIVE)
     assert sb.counters()["graphql"].get("dataset") == 1  # permanent: not retried
+
+
+def test_a_file_that_passes_its_checks_but_fails_to_load_is_evicted_and_fetched_again(
+    sb: Sandbox, api: NumeraiClient, cache: DataCache
+) -> None:
+    # Poisoned earlier: data pages overwritten, footer intact, manifest taken of the bad bytes.
+    rnd = current(api)
+    body = served(api)
+    path = cache.path_for(CLASSIC, rnd, LIVE)
+    path.parent.mkdir(parents=True)
+    bad = body[:1000] + b"\xff" * 64 + body[1064:]  # inside the first column's pages
+    path.write_bytes(bad)
+    manifest = {"sha256": hashlib.sha256(bad).hexdigest(), "size": len(bad)}
+    path.with_name(path.name + ".sha256").write_text(json.dumps(manifest))
+    assert cache.fetch(CLASSIC, rnd, LIVE).read_bytes() == bad  # its footer reads
+    with pytest.raises(UnreadableDataError):
+        load_frame(path, index="id")
+    cache.evict(path)  # what the run does on UnreadableDataError
+    assert cache.fetch(CLASSIC, rnd, LIVE).read_bytes() == body
+    assert len(load_frame(path, index="id")) > 0
