@@ -215,7 +215,12 @@ class NumeraiClient:
         """model id -> its submissions of the latest ``latest_n_rounds`` rounds, every model of the
         account in ONE request (``latestSubmissions``). A round without a submission appears as
         an entry with ``status == "none"`` and no id. A server that does not know the field
-        raises ApiError: fall back to :meth:`model_submissions`."""
+        raises ApiError: fall back to :meth:`model_submissions`.
+
+        A model whose entries cannot say whether it submitted (a null id, round or status, an
+        unknown status) is asked again on its own (one more request); its entries are then the
+        selected submissions :meth:`model_submissions` lists, or, when that does not settle it,
+        one entry whose ``doubt`` says why: treat that model as unknown, never as due."""
         op = "account.models.latestSubmissions"
         variables = {"latestNRounds": latest_n_rounds}
 
