@@ -8,11 +8,12 @@ models file, the entry and the field.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,27 @@ from .tournaments import Tournament
 
 DEFAULT_API_URL = "https://api-tournament.numer.ai"
 MODELS_FILE = "models.toml"
+
+
+# Bounds of the numbers a user sets. A value past them is a typo, and would fail later, far
+# from its cause, blamed on the model: setrlimit overflows (OverflowError) on a memory bound
+# past a C long, a wait on a huge timeout overflows threading.TIMEOUT_MAX, and a huge blend
+# weight makes the weighted sum inf.
+MAX_MEMORY_MB = 1024 * 1024
+"""1 TiB: more than any machine a run is on; the worker's memory bound (RLIMIT_DATA)."""
+MAX_MODEL_TIMEOUT = 7 * 24 * 3600.0
+"""A week in seconds: no round stays open that long (the longest window is about 26 h)."""
+MAX_HTTP_TIMEOUT = 3600.0
+"""An hour per HTTP read: a round's whole window."""
+MAX_BLEND_WEIGHT = 1e6
+"""Weights are relative: a ratio of a million already makes the smaller one noise."""
+
+
+def name_key(name: str) -> str:
+    """How model names compare everywhere (models file, blends, the plan): Numerai's names are
+    case-insensitive, so ``anas`` and ``ANAS`` are one model."""
+    return name.casefold()
+
 
 FORMATS = (
     "pickle",  # pickle/joblib/cloudpickle: an sklearn-API estimator or a Model Upload function
@@ -83,9 +105,9 @@ class Settings(BaseModel):
     state_dir: Path | None = None
     api_url: str = Field(default=DEFAULT_API_URL, validate_default=True)
     workers: int = Field(default_factory=_platform.cpu_count, ge=1)
-    model_timeout: float = Field(default=900.0, gt=0)
-    model_memory_mb: int | None = Field(default=None, gt=0)
-    http_timeout: float = Field(default=30.0, gt=0)
+    model_timeout: float = Field(default=900.0, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
+    model_memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
+    http_timeout: float = Field(default=30.0, gt=0, le=MAX_HTTP_TIMEOUT, allow_inf_nan=False)
     log_format: Literal["auto", "rich", "json"] = "auto"
     notify_urls: SecretStr | None = None
     notify_on_success: bool = False
@@ -205,9 +227,11 @@ def _read_values(
         elif from_file:
             try:
                 values[name] = Path(from_file).read_text(encoding="utf-8").strip()
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-                problems.append(f"{file_var}: cannot read {from_file}: {reason}")
+            except OSError as exc:
+                problems.append(f"{file_var}: cannot read {from_file}: {exc.strerror}")
+            except UnicodeDecodeError:
+                # Never echo the bytes: the file may hold a secret.
+                problems.append(f"{file_var}: {from_file} is not UTF-8 text")
     for name, value in overrides.items():
         if value is not None:
             values[name] = value
@@ -237,8 +261,8 @@ class ModelDefaults(_Strict):
     data_version: str | None = None
     features: str | None = None
     rank: bool = False
-    timeout: float | None = Field(default=None, gt=0)
-    memory_mb: int | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
+    memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
 
 
 class _ModelEntry(_Strict):
@@ -252,8 +276,8 @@ class _ModelEntry(_Strict):
     blend: dict[str, float] | None = None
     data_version: str | None = None
     rank: bool | None = None
-    timeout: float | None = Field(default=None, gt=0)
-    memory_mb: int | None = Field(default=None, gt=0)
+    timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
+    memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
     enabled: bool = True
 
     @field_validator("sha256")
@@ -276,8 +300,12 @@ class _ModelEntry(_Strict):
         if v is not None:
             if not v:
                 raise ValueError("needs at least one entry name with a weight")
-            if any(w <= 0 for w in v.values()):
-                raise ValueError("weights must be positive")
+            if not all(math.isfinite(w) and 0 < w <= MAX_BLEND_WEIGHT for w in v.values()):
+                bad = ", ".join(f"{k} = {w}" for k, w in v.items() if not 0 < w <= MAX_BLEND_WEIGHT)
+                raise ValueError(
+                    f"weights must be positive finite numbers up to {MAX_BLEND_WEIGHT:g} "
+                    f"(weights are relative): {bad}"
+                )
         return v
 
 
@@ -331,6 +359,11 @@ def load_models_file(models_dir: Path) -> ModelsConfig:
         )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no models file; create it with one [[model]] entry per model "
@@ -353,12 +386,16 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
     base = path.parent
     problems: list[str] = []
     specs: list[ModelSpec] = []
-    seen: set[str] = set()
+    seen: dict[str, tuple[int, str]] = {}
     for i, e in enumerate(doc.model):
         where = f"{path}: model #{i + 1} ({e.name!r})"
-        if e.name in seen:
-            problems.append(f"{where}: name: duplicate model name")
-        seen.add(e.name)
+        first = seen.setdefault(name_key(e.name), (i, e.name))
+        if first[0] != i:
+            case = "" if first[1] == e.name else " (Numerai names ignore case)"
+            problems.append(
+                f"{where}: name: duplicate model name: model #{first[0] + 1} ({first[1]!r}) is "
+                f"the same model{case}; both would submit to it"
+            )
         try:
             tournament = Tournament.from_label(e.tournament or doc.defaults.tournament)
         except ValueError as exc:
@@ -404,21 +441,37 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
                 enabled=e.enabled,
             )
         )
-    names = {s.name: s for s in specs}
+    names: dict[str, ModelSpec] = {}
     for s in specs:
-        for comp in s.blend or {}:
-            other = names.get(comp)
-            if other is None:
-                problems.append(f"{path}: model {s.name!r}: blend: no entry named {comp!r}")
-            elif other.blend is not None:
-                problems.append(f"{path}: model {s.name!r}: blend: {comp!r} is itself a blend")
-            elif other.tournament != s.tournament:
-                problems.append(
-                    f"{path}: model {s.name!r}: blend: {comp!r} is in another tournament"
-                )
+        names.setdefault(name_key(s.name), s)
+    specs = [_resolve_blend(s, names, path, problems) for s in specs]
     if problems:
         raise ConfigError("invalid models file:\n  " + "\n  ".join(problems))
     return ModelsConfig(path=path, models=specs)
+
+
+def _resolve_blend(
+    s: ModelSpec, names: Mapping[str, ModelSpec], path: Path, problems: list[str]
+) -> ModelSpec:
+    """``s`` with its blend's keys resolved as names compare (case-insensitively) and written
+    as the components' own entries spell them (the run keys predictions by entry name)."""
+    if not s.blend:
+        return s
+    where = f"{path}: model {s.name!r}: blend"
+    resolved: dict[str, float] = {}
+    for comp, weight in s.blend.items():
+        other = names.get(name_key(comp))
+        if other is None:
+            problems.append(f"{where}: no entry named {comp!r}")
+        elif other.blend is not None:
+            problems.append(f"{where}: {comp!r} is itself a blend")
+        elif other.tournament != s.tournament:
+            problems.append(f"{where}: {comp!r} is in another tournament")
+        elif other.name in resolved:
+            problems.append(f"{where}: {comp!r} names {other.name!r} a second time")
+        else:
+            resolved[other.name] = weight
+    return replace(s, blend=resolved)
 
 
 def _describe_models_error(exc: ValidationError, raw: Mapping[str, Any], path: Path) -> str:

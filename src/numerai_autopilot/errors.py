@@ -12,6 +12,7 @@ The tree, and what the run does with each branch::
     │   ├── InvalidSubmissionError  Numerai refused the uploaded predictions
     │   └── ApiError                any other GraphQL error: permanent, message kept verbatim
     ├── DataError                   a download or cached file is wrong (size, checksum, columns)
+    │   └── UnreadableDataError     a file that passed its checks cannot be read: evict it
     ├── ModelError                  one model could not produce predictions (fails that model only)
     │   ├── ArtifactChangedError    the artifact no longer matches its sha256 pin
     │   ├── MissingExtraError       the model's library is not installed: names the extra
@@ -96,6 +97,12 @@ class ApiError(NumeraiError):
 
 class DataError(AutopilotError):
     """A downloaded or cached data file is wrong: size, checksum, format or columns."""
+
+
+class UnreadableDataError(DataError):
+    """A data file whole by its size and checksum cannot be read (parquet, JSON): the checksum
+    only proves it is what was downloaded. ``DataCache.evict`` it so the next run downloads
+    it again."""
 
 
 class ModelError(AutopilotError):

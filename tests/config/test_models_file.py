@@ -143,3 +143,78 @@ blend = { c = 1, s = 1 }
     )
     with pytest.raises(ConfigError, match="another tournament"):
         load_models_file(d)
+
+
+def test_names_differing_only_in_case_are_refused_naming_both(tmp_path: Path) -> None:
+    # The plan matches names case-insensitively: both entries would submit to one model.
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "anas_platyrhynchos"\nartifact = "a.txt"\n'
+        '[[model]]\nname = "ANAS_PLATYRHYNCHOS"\nartifact = "b.txt"\n',
+    )
+    with pytest.raises(ConfigError) as err:
+        load_models_file(d)
+    text = str(err.value)
+    assert "model #2 ('ANAS_PLATYRHYNCHOS')" in text
+    assert "model #1 ('anas_platyrhynchos')" in text
+    assert "duplicate" in text and "ignore case" in text
+
+
+def test_blend_components_resolve_as_names_compare(tmp_path: Path) -> None:
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "Anas"\nartifact = "a.txt"\n'
+        '[[model]]\nname = "netta"\nartifact = "n.txt"\n'
+        '[[model]]\nname = "b"\nblend = { ANAS = 0.7, Netta = 0.3 }\n',
+    )
+    blend = load_models_file(d).by_name()["b"].blend
+    # Keyed as the components' own entries spell them: the run keys predictions by entry name.
+    assert blend == {"Anas": 0.7, "netta": 0.3}
+
+
+def test_blend_naming_one_component_twice_in_two_cases_is_refused(tmp_path: Path) -> None:
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "anas"\nartifact = "a.txt"\n'
+        '[[model]]\nname = "b"\nblend = { anas = 0.5, ANAS = 0.5 }\n',
+    )
+    with pytest.raises(ConfigError, match=r"model 'b': blend: 'ANAS' names 'anas' a second time"):
+        load_models_file(d)
+
+
+def test_a_models_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "models.toml").write_bytes(b'[[model]]\nname = "caf\xe9"\nartifact = "a.txt"\n')
+    with pytest.raises(ConfigError, match=r"models.toml: not UTF-8 text \(byte 0xe9 at offset 21"):
+        load_models_file(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("memory_mb = 1099511627776", "memory_mb"),  # 2**40 MB
+        ("timeout = inf", "timeout"),
+        ("timeout = nan", "timeout"),
+        ("timeout = 1e300", "timeout"),
+    ],
+)
+def test_unbounded_numbers_are_refused_naming_entry_and_field(
+    tmp_path: Path, line: str, field: str
+) -> None:
+    d = write(tmp_path, f'[[model]]\nname = "a"\nartifact = "a.txt"\n{line}\n')
+    with pytest.raises(ConfigError, match=rf"model #1 \('a'\): {field}: "):
+        load_models_file(d)
+    d = write(tmp_path, f'[defaults]\n{line}\n[[model]]\nname = "a"\nartifact = "a.txt"\n')
+    with pytest.raises(ConfigError, match=rf"\[defaults\]: {field}: "):
+        load_models_file(d)
+
+
+@pytest.mark.parametrize("weight", ["inf", "nan", "1e300", "-inf"])
+def test_blend_weights_must_be_finite_and_bounded(tmp_path: Path, weight: str) -> None:
+    d = write(
+        tmp_path,
+        '[[model]]\nname = "a"\nartifact = "a.txt"\n'
+        f'[[model]]\nname = "b"\nblend = {{ a = {weight} }}\n',
+    )
+    with pytest.raises(ConfigError, match=r"model #2 \('b'\): blend: .*positive finite") as err:
+        load_models_file(d)
+    assert f"a = {float(weight)}" in str(err.value)

@@ -72,3 +72,28 @@ def test_bad_secret_value_is_not_echoed() -> None:
 def test_environment_values_are_stripped_of_newlines() -> None:
     s = load_settings(environ={"NUMERAI_PUBLIC_ID": "PUB\n", "NUMERAI_SECRET_KEY": " SEC\n"})
     assert s.require_credentials() == ("PUB", "SEC")
+
+
+def test_a_secret_file_that_is_not_utf8_is_one_clear_error_without_its_bytes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sk").write_bytes(b"SECRET\xff\xfeKEY")
+    with pytest.raises(ConfigError, match=r"NUMERAI_SECRET_KEY_FILE: .* is not UTF-8") as err:
+        load_settings(environ={"NUMERAI_SECRET_KEY_FILE": str(tmp_path / "sk")})
+    assert "SECRET" not in str(err.value).replace("SECRET_KEY", "")
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("NUMERAI_MODEL_MEMORY_MB", str(2**40)),
+        ("NUMERAI_MODEL_TIMEOUT", "inf"),
+        ("NUMERAI_MODEL_TIMEOUT", "nan"),
+        ("NUMERAI_MODEL_TIMEOUT", "1e300"),
+        ("NUMERAI_HTTP_TIMEOUT", "inf"),
+        ("NUMERAI_HTTP_TIMEOUT", "86400"),
+    ],
+)
+def test_unbounded_numbers_are_refused_naming_the_setting(var: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=var):
+        load_settings(environ={var: value})

@@ -305,6 +305,7 @@ def check_invariants(
     # Never two submissions for one model in one round.
     dupes = {m: len(v) for m, v in per_model.items() if len(v) > 1}
     assert not dupes, f"duplicated submissions: {dupes}"
+    check_one_submission_per_model(rig.sb)
     alerts = res.notifications()
     alert_text = "\n".join(f"{a.get('title')}\n{a.get('message')}" for a in alerts)
     if crashed is not None:
@@ -336,6 +337,21 @@ def check_invariants(
         _check_ledger(rig, per_model, rnd)
     _check_cache(rig)
     _check_no_secret(rig, [res.out, *outputs, alert_text, *(b for *_x, b in rig.receiver.requests)])
+
+
+def check_one_submission_per_model(sb: Sandbox) -> None:
+    """No model of the account, in any tournament, has two submissions in its tournament's
+    current round: asked of the sandbox's state by model id, not through the API (whose answer
+    a fault may bend) nor by the names a models file uses."""
+    current = {int(m["tournament"]) for m in sb.models}
+    rounds = {t: int(str(sb.current_round(t)["number"])) for t in current}
+    seen: dict[str, list[object]] = {}
+    for m in sb.models:
+        subs = sb.submissions(str(m["id"]))
+        mine = [s["id"] for s in subs if s["round"] == rounds[int(m["tournament"])]]
+        if len(mine) > 1:
+            seen[f"{m['name']} ({m['id']})"] = mine
+    assert not seen, f"models with two submissions in the round: {seen}"
 
 
 def _check_submitted_content(rig: Rig, per_model: Mapping[str, list[Any]], rnd: int) -> None:

@@ -85,3 +85,31 @@ def test_blend_components_predict_even_when_submitted_or_disabled() -> None:
 def test_nothing_due_means_nothing_to_predict() -> None:
     p = make_plan([spec("a")], ACCOUNT, {C: rnd(C, 900)}, {"id-a": [sub("id-a", 900)]}, {C: True})
     assert p.to_predict == []
+
+
+def test_one_name_listed_for_two_ids_fails_both_entries_naming_the_conflict() -> None:
+    # The account answer lists "a" twice: its own id and b's. Never pick one.
+    account = [*ACCOUNT, AccountModel("id-b", "a", C)]
+    p = make_plan([spec("a"), spec("b")], account, {C: rnd(C, 900)}, {}, {C: True})
+    by = {m.name: m for m in p.models}
+    assert by["a"].state is State.CONFLICT and by["a"].model_id is None
+    assert "list 'a' 2 times, with ids id-a, id-b" in (by["a"].reason or "")
+    # b's id is listed under two names: the answer cannot be trusted for b either.
+    assert by["b"].state is State.CONFLICT
+    assert "id id-b of 'b' under several names (a, b)" in (by["b"].reason or "")
+    assert p.pending == []
+
+
+def test_the_same_model_listed_twice_is_no_conflict() -> None:
+    account = [*ACCOUNT, AccountModel("id-a", "a", C)]
+    p = make_plan([spec("a")], account, {C: rnd(C, 900)}, {}, {C: True})
+    assert p.models[0].state is State.PENDING and p.models[0].model_id == "id-a"
+
+
+def test_an_unsettled_doubt_is_neither_submitted_nor_due() -> None:
+    unsure = SubmissionInfo(None, "id-a", None, None, None, None, doubt="roundNumber is null")
+    p = make_plan([spec("a")], ACCOUNT, {C: rnd(C, 900)}, {"id-a": [unsure]}, {C: True})
+    m = p.models[0]
+    assert m.state is State.UNSURE and not m.predict and p.pending == []
+    assert "cannot say whether 'a' already submitted classic round 900" in (m.reason or "")
+    assert "roundNumber is null" in (m.reason or "")

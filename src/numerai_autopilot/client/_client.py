@@ -16,14 +16,22 @@ from ..errors import ConfigError, NotFoundError, RoundClosedError
 from ..tournaments import Tournament
 from . import _queries as q
 from ._graphql import GraphQL, require, shape_error
-from ._parse import account_models_of, parse_latest, parse_models, parse_round
+from ._parse import (
+    account_models_of,
+    parse_latest,
+    parse_models,
+    parse_round,
+    parse_url,
+)
 from ._retry import RetryPolicy
+from ._second_look import settle
 from ._submissions import selected_in, submissions_of_model, webhook_accepted
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 from ._upload import Uploader
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+LatestMap = dict[str, list[SubmissionInfo]]
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace: a header value
 
 
@@ -206,10 +214,21 @@ class NumeraiClient:
         """model id -> its submissions of the latest ``latest_n_rounds`` rounds, every model of the
         account in ONE request (``latestSubmissions``). A round without a submission appears as
         an entry with ``status == "none"`` and no id. A server that does not know the field
-        raises ApiError: fall back to :meth:`model_submissions`."""
+        raises ApiError: fall back to :meth:`model_submissions`.
+
+        A model whose entries cannot say whether it submitted (a null id, round or status, an
+        unknown status) is asked again on its own (one more request); its entries are then the
+        selected submissions :meth:`model_submissions` lists, or, when that does not settle it,
+        one entry whose ``doubt`` says why: treat that model as unknown, never as due."""
         op = "account.models.latestSubmissions"
         variables = {"latestNRounds": latest_n_rounds}
-        return self._account_models(op, q.LATEST_SUBMISSIONS, variables, parse_latest)
+
+        def read(op: str, raw: list[Any]) -> tuple[list[AccountModel], LatestMap]:
+            return parse_models(op, raw), parse_latest(op, raw)
+
+        models, latest = self._account_models(op, q.LATEST_SUBMISSIONS, variables, read)
+        # A doubtful entry (a null, an unknown status): that model is asked on its own.
+        return settle(self, latest, models)[0]
 
     def _all_model_submissions(self, model_id: str) -> list[dict[str, Any]]:
         op = "model.submissions"
@@ -247,9 +266,7 @@ class NumeraiClient:
                 f"dataset {filename!r} is not available for {tournament.label} round "
                 f"{round_number if round_number is not None else '(current)'}"
             )
-        if not isinstance(url, str):
-            raise shape_error(op, "dataset is not a URL")
-        return url
+        return parse_url(op, "download", url)
 
     # --- submissions ---------------------------------------------------------------------------
     def upload_submission(

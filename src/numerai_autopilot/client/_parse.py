@@ -6,14 +6,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 from ..clock import parse_time
-from ..errors import TransientError
+from ..errors import ApiError, NumeraiError, TransientError
 from ..tournaments import Tournament
 from ._graphql import shape_error
-from ._types import AccountModel, RoundInfo, SubmissionInfo
+from ._types import KNOWN_STATUSES, AccountModel, RoundInfo, SubmissionInfo
 
 log = logging.getLogger(__name__)
+# GraphQL's Int is 32-bit signed: a round number outside 1..2**31-1 is no real round (and a
+# bigger one would overflow the ledger's SQLite integers further down).
+MAX_INT = 2**31 - 1
 
 
 def parse_tournament(value: Any) -> Tournament | None:
@@ -37,6 +43,20 @@ def parse_time_field(op: str, obj: dict[str, Any], key: str) -> datetime | None:
         raise shape_error(op, f"{key} is not an ISO-8601 time: {value[:40]!r}") from exc
 
 
+def parse_int(op: str, key: str, value: Any) -> int:
+    """``value`` as a round number in 1..MAX_INT (an int or a string of digits); an ApiError
+    naming ``key`` for a bool, a float, a negative or a huge number."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise shape_error(op, f"{key} is not an integer")
+    try:
+        num = int(value)
+    except ValueError as exc:
+        raise shape_error(op, f"{key} is not an integer") from exc
+    if not 1 <= num <= MAX_INT:
+        raise shape_error(op, f"{key} {str(num)[:24]} is out of range (1..{MAX_INT})")
+    return num
+
+
 def parse_round(op: str, tournament: Tournament, raw: Any) -> RoundInfo:
     """A ``rounds`` entry as RoundInfo; ``number`` and ``openTime`` are required."""
     if not isinstance(raw, dict):
@@ -44,12 +64,7 @@ def parse_round(op: str, tournament: Tournament, raw: Any) -> RoundInfo:
     number = raw.get("number")
     if number is None:
         raise TransientError(f"{op}: answer lacks the round number")
-    if isinstance(number, bool) or not isinstance(number, int | str):
-        raise shape_error(op, "round number is not an integer")
-    try:
-        num = int(number)
-    except ValueError as exc:
-        raise shape_error(op, "round number is not an integer") from exc
+    num = parse_int(op, "round number", number)
     open_time = parse_time_field(op, raw, "openTime")
     if open_time is None:
         raise TransientError(f"{op}: answer lacks the open time of round {num}")
@@ -63,22 +78,65 @@ def parse_round(op: str, tournament: Tournament, raw: Any) -> RoundInfo:
 
 
 def parse_submission(
-    op: str, model_id: str, raw: dict[str, Any], *, round_key: str, time_key: str
+    op: str,
+    model_id: str,
+    raw: dict[str, Any],
+    *,
+    round_key: str,
+    time_key: str,
+    with_status: bool = True,
 ) -> SubmissionInfo:
-    """A submission entry as SubmissionInfo; absent fields are None."""
-    number = raw.get(round_key)
-    try:
-        round_number = None if number is None else int(number)
-    except (TypeError, ValueError) as exc:
-        raise shape_error(op, f"{round_key} is not an integer") from exc
+    """A submission entry as SubmissionInfo; absent fields are None. What makes the entry
+    unfit to say whether the model submitted is kept in ``doubt``, never guessed: a null
+    round number or status, a null id beside a real status, an unknown status, a round
+    number out of range. ``with_status``: the query asked for the status."""
+    status = None if raw.get("status") is None else str(raw["status"])
+    doubts: list[str] = []
+    round_number = None
+    if raw.get(round_key) is None:
+        doubts.append(f"{round_key} is null")
+    else:
+        try:
+            round_number = parse_int(op, round_key, raw[round_key])
+        except NumeraiError as exc:
+            doubts.append(str(exc))
+    if with_status and status is None:
+        doubts.append("status is null")
+    elif status is not None and status not in KNOWN_STATUSES:
+        doubts.append(f"status {status[:40]!r} is not one this tool knows")
+    if raw.get("id") is None and status != "none":
+        doubts.append("id is null")
     return SubmissionInfo(
         id=None if raw.get("id") is None else str(raw["id"]),
         model_id=model_id,
         round_number=round_number,
         filename=None if raw.get("filename") is None else str(raw["filename"]),
-        status=None if raw.get("status") is None else str(raw["status"]),
+        status=status,
         timestamp=parse_time_field(op, raw, time_key),
+        doubt="; ".join(doubts) or None,
     )
+
+
+def parse_ident(op: str, what: str, value: Any) -> str:
+    """A model id or name: a non-empty string (or an integer id); ApiError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise shape_error(op, f"a model's {what} is not a string")
+    return str(value)
+
+
+def parse_url(op: str, what: str, value: Any) -> str:
+    """A URL the API handed out (download, upload): http(s) with a host, or ApiError. The
+    value is never echoed: a presigned URL carries a signature."""
+    if not isinstance(value, str):
+        raise shape_error(op, f"the {what} URL is not a string")
+    try:
+        url = httpx.URL(value)
+        host = urlsplit(value).hostname
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ApiError(f"{op}: the API answered a malformed {what} URL ({exc})") from None
+    if url.scheme not in ("http", "https") or not host:
+        raise ApiError(f"{op}: the API answered a malformed {what} URL (not http(s) with a host)")
+    return value
 
 
 def parse_models(op: str, raw_models: list[Any]) -> list[AccountModel]:
@@ -96,24 +154,37 @@ def parse_models(op: str, raw_models: list[Any]) -> list[AccountModel]:
         if t is None:
             log.info("skipping model %r of tournament %r", m["name"], m["tournament"])
             continue
-        out.append(AccountModel(id=str(m["id"]), name=str(m["name"]), tournament=t))
+        out.append(
+            AccountModel(
+                id=parse_ident(op, "id", m["id"]),
+                name=parse_ident(op, "name", m["name"]),
+                tournament=t,
+            )
+        )
     return out
 
 
 def parse_latest(op: str, raw_models: list[Any]) -> dict[str, list[SubmissionInfo]]:
-    """model id -> ``latestSubmissions`` entries. A missing list, status or round number is a
-    partial answer (TransientError): read as "nothing submitted" it would cause a duplicate."""
+    """model id -> ``latestSubmissions`` entries. A missing list, status or round number key is
+    a partial answer (TransientError): read as "nothing submitted" it would cause a duplicate.
+    A null or unknown value is kept as the entry's ``doubt`` (see :func:`parse_submission`),
+    for a second look at that model alone."""
     out: dict[str, list[SubmissionInfo]] = {}
     for m in raw_models:
         if not isinstance(m, dict) or m.get("id") is None or "latestSubmissions" not in m:
             raise TransientError(f"{op}: answer lacks a model's id or latestSubmissions")
-        model_id = str(m["id"])
-        subs = m["latestSubmissions"] or []
+        model_id = parse_ident(op, "id", m["id"])
+        subs = m["latestSubmissions"]
+        if subs is None:
+            # Not "no submissions" (that is a list of status "none" entries): unknown.
+            doubt = "latestSubmissions is null"
+            out[model_id] = [SubmissionInfo(None, model_id, None, None, None, None, doubt=doubt)]
+            continue
         if not isinstance(subs, list):
             raise shape_error(op, "latestSubmissions is not a list")
         infos = []
         for s in subs:
-            if not isinstance(s, dict) or s.get("status") is None or "roundNumber" not in s:
+            if not isinstance(s, dict) or "status" not in s or "roundNumber" not in s:
                 raise TransientError(f"{op}: answer lacks a submission's status or round")
             infos.append(
                 parse_submission(op, model_id, s, round_key="roundNumber", time_key="timestamp")

@@ -24,6 +24,7 @@ from ..errors import AuthError, NumeraiError, RoundClosedError
 from ..tournaments import Tournament
 from ._graphql import require, shape_error
 from ._parse import account_models_of, parse_latest, parse_models, parse_round
+from ._second_look import settle
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
     """Rounds of ``tournaments``, the account's models and their latest submissions."""
     op = "snapshot"
     try:
-        return client._call(
+        snap = client._call(
             op,
             snapshot_query(tournaments),
             None,
@@ -81,7 +82,7 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
         )
     except RoundClosedError as exc:
         log.info("a tournament is between rounds (%s): asking each part on its own", exc)
-        return _piecewise(client, tournaments)
+        snap = _piecewise(client, tournaments)
     except NumeraiError as exc:
         # Whatever class the message's other words gave it (a field named "timeout" reads as
         # transient), a rejected document is a validation error.
@@ -95,7 +96,10 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
             exc,
             "each model" if per_model else "each part",
         )
-        return _piecewise(client, tournaments, per_model=per_model)
+        snap = _piecewise(client, tournaments, per_model=per_model)
+    # A doubtful entry (a null, an unknown status) is settled by a look at that model alone.
+    latest, more = settle(client, snap.latest, snap.models)
+    return Snapshot(snap.rounds, snap.models, latest, requests=snap.requests + more)
 
 
 def rejected_field(message: str) -> str | None:

@@ -38,7 +38,14 @@ def selected_in(
             continue
         flat = {**s, "roundNumber": rnd.get("number")}
         out.append(
-            parse_submission(op, model_id, flat, round_key="roundNumber", time_key="insertedAt")
+            parse_submission(
+                op,
+                model_id,
+                flat,
+                round_key="roundNumber",
+                time_key="insertedAt",
+                with_status=False,
+            )
         )
     return out
 

@@ -50,3 +50,11 @@ class SubmissionInfo:
     status: str | None
     """on-time, late, queued or none (``latestSubmissions``); None from the per-model fallback."""
     timestamp: datetime | None
+    doubt: str | None = None
+    """Why this entry cannot say whether the model submitted (a null id, round number or
+    status, an unknown status): such a model is neither submitted nor due until a second look
+    settles it. A model whose only entry has a doubt could not be settled: do not upload."""
+
+
+KNOWN_STATUSES = frozenset({"on-time", "late", "queued", "none"})
+"""The ``latestSubmissions`` statuses whose meaning is known ("none": no submission)."""

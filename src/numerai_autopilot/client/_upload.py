@@ -19,6 +19,7 @@ from ..tournaments import Tournament
 from . import _queries as q
 from ._classify import retry_after_seconds, short, transport_error
 from ._graphql import GraphQL, require, shape_error
+from ._parse import parse_url
 from ._retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class Uploader:
         name, url = entry.get("filename"), entry.get("url")
         if not isinstance(name, str) or not isinstance(url, str) or not name or not url:
             raise shape_error(op, "filename and url expected")
-        return name, url
+        return name, parse_url(op, "upload", url)
 
     def _put(self, url: str, data: bytes, server_filename: str) -> None:
         host = urlsplit(url).netloc

@@ -1,7 +1,8 @@
 """Data: the round-scoped download cache and column-projected loading.
 
 - :class:`DataCache` -- ``fetch(tournament, round, dataset)`` gives a verified local file,
-  downloaded at most once per round (atomic, resumable, sha256-checked)
+  downloaded at most once per round (atomic, resumable, sha256-checked); ``evict(path)``
+  forgets a file that failed to load, so the next fetch downloads it again
 - :func:`load_frame` -- a parquet file, only the needed columns
 - :func:`read_feature_sets` -- features.json's feature sets
 - :func:`resolve_version` -- the data version to use from ``listDatasets``

@@ -3,7 +3,8 @@
 Layout: ``<root>/<tournament>-round-<n>/<dataset>`` (e.g. ``classic-round-1234/v5.2/live.parquet``)
 with ``<file>.sha256`` next to it. A new round has a new directory, so last round's live file is
 never reused (numerapi reuses any same-size file). Only a file whose size and sha256 match its
-manifest is ever handed out; anything else is downloaded again.
+manifest, and whose parquet footer or JSON reads, is ever handed out; anything else is downloaded
+again. A partial download is resumed only with a strong ETag (If-Range); without one it restarts.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import filelock
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..client import NumeraiClient, RetryPolicy
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, TransientError
 from ..fileio import sha256_file, write_atomic
 from ..tournaments import Tournament
 from ._download import UrlExpiredError, download_once
@@ -115,12 +118,13 @@ class DataCache:
     ) -> None:
         manifest = _manifest_path(path)
         if path.exists():
-            problem = _check_against_manifest(path, manifest)
+            problem = _check_against_manifest(path, manifest) or unreadable(path)
             if problem is None:
                 log.debug("%s: cached copy verified", path)
                 return
             log.warning("%s: cached copy not used (%s); downloading again", path, problem)
             path.unlink()
+            manifest.unlink(missing_ok=True)
         part = path.with_name(path.name + ".part")
         url: str | None = None
 
@@ -133,6 +137,13 @@ class DataCache:
             except UrlExpiredError:
                 url = None
                 raise
+            # Whole by its size yet unreadable (a server that announced a short total, bytes
+            # stitched from two versions): never checksummed as good; download it again.
+            problem = unreadable(part)
+            if problem is not None:
+                part.unlink()
+                part.with_name(part.name + ".etag").unlink(missing_ok=True)
+                raise TransientError(f"download of {dataset}: {problem}; downloading again")
 
         self._retry.call(f"download of {dataset}", attempt)
         digest, size = _sha256(part)
@@ -151,6 +162,24 @@ class DataCache:
         os.replace(part, path)
         part.with_name(part.name + ".etag").unlink(missing_ok=True)
         log.info("%s: downloaded %d bytes (sha256 %s)", path, size, digest[:12])
+
+    def evict(self, path: Path) -> None:
+        """Forget a file :meth:`fetch` handed out, with its manifest and any partial download,
+        so the next fetch downloads it again. For a file that passed its checksum but failed
+        to load (the checksum only proves it is what was downloaded)."""
+        lock = filelock.FileLock(str(path) + ".lock", timeout=self._lock_timeout)
+        try:
+            with lock:
+                for p in (path, _manifest_path(path), path.with_name(path.name + ".part")):
+                    p.unlink(missing_ok=True)
+                path.with_name(path.name + ".part.etag").unlink(missing_ok=True)
+        except (filelock.Timeout, OSError) as exc:
+            log.warning("%s: could not evict from the cache (%s)", path, exc)
+        with self._guard:
+            for key, known in list(self._verified.items()):
+                if known[0] == path:
+                    del self._verified[key]
+        log.warning("%s: evicted from the cache; the next fetch downloads it again", path)
 
     def _count(self, dataset: str, n: int) -> None:
         with self._guard:
@@ -202,6 +231,19 @@ def _check_against_manifest(path: Path, manifest: Path) -> str | None:
     digest, _ = _sha256(path)
     if digest != want_sha:
         return "sha256 mismatch"
+    return None
+
+
+def unreadable(path: Path) -> str | None:
+    """What makes a parquet or JSON file unreadable (its footer, its syntax), else None; other
+    files are not looked into. Cheap: a parquet footer, not its data."""
+    try:
+        if path.name.endswith((".parquet", ".parquet.part")):
+            pq.ParquetFile(path).close()
+        elif path.name.endswith((".json", ".json.part")):
+            json.loads(path.read_bytes())
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        return f"not a readable {path.name.removesuffix('.part').rsplit('.', 1)[-1]} file ({exc})"
     return None
 
 

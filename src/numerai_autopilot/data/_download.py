@@ -49,13 +49,23 @@ def download_once(
     # identity: sizes and ranges must count the file's own bytes, not a compressed stream's.
     headers = {"Accept-Encoding": "identity"}
     etag_file = part.with_name(part.name + ".etag")
-    etag = etag_file.read_text(encoding="utf-8").strip() if etag_file.exists() else ""
+    etag = _validator(etag_file)
+    if offset and not etag:
+        # Without a validator a resume would stitch whatever the URL serves now onto bytes of
+        # unknown origin, and the checksum is taken after: start again from zero.
+        log.info("%s: no validator recorded for the partial file; restarting from 0", part)
+        part.unlink()
+        offset = 0
     if offset:
         headers["Range"] = f"bytes={offset}-"
-        if etag:
-            # If the file changed since the part began, the server sends all of it (200).
-            headers["If-Range"] = etag
-    host = urlsplit(url).netloc
+        # If the file changed since the part began, the server sends all of it (200).
+        headers["If-Range"] = etag
+    try:
+        host = urlsplit(url).netloc
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        # Defence in depth: the client checks the URLs it hands out (parse_url).
+        raise ApiError(f"download of {part.name.removesuffix('.part')}: malformed URL") from exc
     what = f"download of {part.name.removesuffix('.part')} from {host}"
     try:
         with http.stream("GET", url, headers=headers) as resp:
@@ -82,6 +92,16 @@ def download_once(
         if size > total:
             part.unlink()  # longer than announced: nothing in it can be trusted
         raise TransientError(f"{what} incomplete: {size} of {total} bytes")
+
+
+def _validator(etag_file: Path) -> str:
+    """The recorded ETag if it can validate a resume (``If-Range`` needs a strong one), else
+    "" (never recorded, empty, weak or unreadable)."""
+    try:
+        etag = etag_file.read_text(encoding="utf-8").strip()
+    except (OSError, ValueError):
+        return ""
+    return "" if etag.startswith("W/") else etag
 
 
 def _check_response(resp: httpx.Response, offset: int, part: Path, what: str) -> int | None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import DataError
+from ..errors import DataError, UnreadableDataError
 
 _SHOW = 8
 
@@ -30,7 +30,7 @@ def load_frame(
     except FileNotFoundError as exc:
         raise DataError(f"{path}: no such file") from exc
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"{path}: not a readable parquet file ({exc})") from exc
+        raise UnreadableDataError(f"{path}: not a readable parquet file ({exc})") from exc
     read: list[str] | None = None
     if columns is not None:
         wanted = list(dict.fromkeys(columns))
@@ -47,7 +47,7 @@ def load_frame(
         table = pf.read(columns=read, use_pandas_metadata=True)
         frame: pd.DataFrame = table.to_pandas()
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"{path}: cannot read ({exc})") from exc
+        raise UnreadableDataError(f"{path}: cannot read ({exc})") from exc
     if index is not None:
         if index in frame.columns:
             frame = frame.set_index(index)
@@ -65,7 +65,7 @@ def read_feature_sets(path: Path) -> dict[str, list[str]]:
     except FileNotFoundError as exc:
         raise DataError(f"{path}: no such file") from exc
     except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not readable JSON ({exc})") from exc
+        raise UnreadableDataError(f"{path}: not readable JSON ({exc})") from exc
     sets = doc.get("feature_sets") if isinstance(doc, dict) else None
     if not isinstance(sets, dict):
         raise DataError(f"{path}: no 'feature_sets' object")

@@ -73,6 +73,12 @@ def _read_feature_file(spec: ModelSpec, path: Path) -> list[str]:
         raise ConfigError(
             f"model {spec.name!r}: features: cannot read {path}: {exc.strerror}"
         ) from exc
+    except UnicodeDecodeError as exc:
+        # A ValueError, not an OSError: uncaught it would stop every model, not this one.
+        raise ConfigError(
+            f"model {spec.name!r}: features: {path} is not UTF-8 text (byte "
+            f"{exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
     if path.suffix == ".json" or text.lstrip().startswith("["):
         try:
             data = json.loads(text)

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..client import AccountModel, RoundInfo, SubmissionInfo
-from ..config import ModelSpec
+from ..config import ModelSpec, name_key
 from ..tournaments import Tournament
 
 
@@ -20,6 +20,8 @@ class State(enum.StrEnum):
     SUBMITTED = "submitted"  # the API has a submission for the current round
     NO_ROUND = "no-round"  # no round open in its tournament
     UNKNOWN_MODEL = "unknown-model"  # no model of that name in the account
+    CONFLICT = "conflict"  # the account lists its name for two ids (or its id for two names)
+    UNSURE = "unsure"  # the API's answer cannot say whether it already submitted
     DISABLED = "disabled"
 
 
@@ -74,19 +76,27 @@ def make_plan(
     (the caller decides with its clock). A model counts as submitted when any of its latest
     submissions is for the current round number.
     """
-    by_key = {(m.name.lower(), m.tournament): m for m in account_models}
+    by_key: dict[tuple[str, Tournament], dict[str, AccountModel]] = {}
     by_name: dict[str, list[AccountModel]] = {}
+    names_of: dict[str, set[str]] = {}
     for m in account_models:
-        by_name.setdefault(m.name.lower(), []).append(m)
+        by_key.setdefault((name_key(m.name), m.tournament), {})[m.id] = m
+        by_name.setdefault(name_key(m.name), []).append(m)
+        names_of.setdefault(m.id, set()).add(name_key(m.name))
 
     planned: dict[str, PlannedModel] = {}
     for spec in specs:
         if not spec.enabled:
             planned[spec.name] = PlannedModel(spec, State.DISABLED, reason="enabled = false")
             continue
-        acct = by_key.get((spec.name.lower(), spec.tournament))
+        found = by_key.get((name_key(spec.name), spec.tournament), {})
+        conflict = _conflict(spec, found, names_of)
+        if conflict is not None:
+            planned[spec.name] = PlannedModel(spec, State.CONFLICT, reason=conflict)
+            continue
+        acct = next(iter(found.values()), None)
         if acct is None:
-            others = by_name.get(spec.name.lower())
+            others = by_name.get(name_key(spec.name))
             if others:
                 where = ", ".join(sorted(o.tournament.label for o in others))
                 reason = (
@@ -110,15 +120,24 @@ def make_plan(
                 reason=f"no {spec.tournament.label} round is open",
             )
             continue
+        entries = latest.get(acct.id, ())
+        doubt = next((s.doubt for s in entries if s.doubt), None)
         done = next(
-            (
-                s
-                for s in latest.get(acct.id, ())
-                if s.round_number == rnd.number and s.status != "none"
-            ),
-            None,
+            (s for s in entries if s.round_number == rnd.number and s.status != "none"), None
         )
-        if done is not None:
+        if doubt is not None:
+            planned[spec.name] = PlannedModel(
+                spec,
+                State.UNSURE,
+                model_id=acct.id,
+                round=rnd,
+                reason=(
+                    f"the API cannot say whether {spec.name!r} already submitted "
+                    f"{spec.tournament.label} round {rnd.number} ({doubt}); not submitted, "
+                    "so as never to submit twice: the next run asks again"
+                ),
+            )
+        elif done is not None:
             planned[spec.name] = PlannedModel(
                 spec, State.SUBMITTED, model_id=acct.id, round=rnd, submission=done
             )
@@ -135,6 +154,29 @@ def make_plan(
                 if not planned[comp].predict:
                     planned[comp] = _with_predict(planned[comp])
     return Plan(models=[planned[s.name] for s in specs], rounds=dict(rounds))
+
+
+def _conflict(
+    spec: ModelSpec, found: Mapping[str, AccountModel], names_of: Mapping[str, set[str]]
+) -> str | None:
+    """Why the account's answer cannot tell which model ``spec`` is, or None. One name listed
+    with two ids, or the id listed under two names: picking one could send one model's
+    predictions to another, so neither is chosen."""
+    where = f"{spec.tournament.label} models"
+    if len(found) > 1:
+        ids = ", ".join(sorted(found))
+        return (
+            f"the account's {where} list {spec.name!r} {len(found)} times, with ids {ids}: "
+            "not submitted to any of them; check the account's models"
+        )
+    for model_id in found:
+        if len(names_of.get(model_id, ())) > 1:
+            names = ", ".join(sorted(names_of[model_id]))
+            return (
+                f"the account's {where} list id {model_id} of {spec.name!r} under several "
+                f"names ({names}): not submitted; check the account's models"
+            )
+    return None
 
 
 def _with_predict(p: PlannedModel) -> PlannedModel:

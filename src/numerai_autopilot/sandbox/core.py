@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ..fileio import write_atomic
 from ..tournaments import Tournament
+from .faults import Faults
 from .rounds import Round, RoundClock
 from .state import Account, ApiKey, Model, PendingUpload, SandboxState, Submission
 from .submissions import read_submission, validate_submission
@@ -84,7 +85,10 @@ class SandboxCore:
         signer: UrlSigner,
         store_dir: Path,
         clock: Clock,
+        faults: Faults | None = None,
     ) -> None:
+        self.faults = faults if faults is not None else Faults()
+        """The armed faults; the resolvers apply the ANSWER kinds."""
         self.state = state
         self.rounds = rounds
         self.data = data

@@ -8,13 +8,21 @@ a request of another sort neither triggers nor consumes it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-# Which sort of request each kind applies to.
+from graphql import GraphQLInt, GraphQLScalarType
+
+from .state import Model
+
+# Which sort of request each kind applies to. ANSWER kinds are applied by the resolvers while
+# they build a GraphQL answer (per field, and per model with a ``model`` param): the HTTP layer
+# never takes them.
 ANY, GRAPHQL, DOWNLOAD, UPLOAD = "any", "graphql", "download", "upload"
+ANSWER = "answer"
 FAULT_KINDS: dict[str, frozenset[str]] = {
     "status": frozenset({ANY}),
     "hang": frozenset({ANY}),
@@ -29,6 +37,12 @@ FAULT_KINDS: dict[str, frozenset[str]] = {
     "truncate": frozenset({DOWNLOAD}),
     "ignore_range": frozenset({DOWNLOAD}),
     "upload_fail": frozenset({UPLOAD}),
+    # Hostile answers (issue 16), applied by resolvers.py:
+    "null_fields": frozenset({ANSWER}),
+    "unknown_status": frozenset({ANSWER}),
+    "duplicate_name": frozenset({ANSWER}),
+    "bad_integer": frozenset({ANSWER}),
+    "bad_url": frozenset({ANSWER}),
 }
 
 
@@ -86,6 +100,22 @@ class Faults:
                     self._faults.remove(fault)
         return list(taken.values())
 
+    def take_answer(self, kind: str, field: str, model: str | None = None) -> Fault | None:
+        """Consume one use of the first armed ANSWER fault of ``kind`` for this root or model
+        ``field`` (its ``match``, when set, must equal it) and, when the fault names a
+        ``model``, only for that model."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind != kind or fault.match not in (None, field):
+                    continue
+                if fault.params.get("model") not in (None, model):
+                    continue
+                fault.count -= 1
+                if fault.count <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
 
 class Counters:
     """Requests by operation and path, bytes served, completed downloads, uploads."""
@@ -138,3 +168,55 @@ class Counters:
                 "uploads": self.uploads,
                 "ranged": self.ranged,
             }
+
+
+# --- what the ANSWER kinds put into answers (resolvers.py applies them) ----------------------
+BAD_URL = "http://[::1"
+"""What ``bad_url`` answers by default: an IPv6 host without its bracket (httpx.InvalidURL)."""
+
+
+@dataclass(frozen=True)
+class RawInt:
+    """A value an Int field sends unchecked: ``bad_integer`` passes 2**63, -1 or true through
+    GraphQL's 32-bit Int, as a hostile proxy or a changed API could."""
+
+    value: Any
+
+
+def _serialize_int(value: Any) -> Any:
+    return value.value if isinstance(value, RawInt) else GraphQLInt.serialize(value)
+
+
+class _SameNameScalar(GraphQLScalarType):
+    # graphql-core refuses a second type named like a standard scalar; this one must look
+    # exactly like Int to clients (introspection, error texts), so it opts out of the registry.
+    reserved_types: ClassVar[dict[str, Any]] = {}  # type: ignore[misc]
+
+
+# Same name and parsing as Int: only the fields carrying round numbers use it (see attach).
+LOOSE_INT = _SameNameScalar(
+    "Int",
+    serialize=_serialize_int,
+    parse_value=GraphQLInt.parse_value,
+    parse_literal=GraphQLInt.parse_literal,
+)
+
+
+def duplicate_name(models: list[Model], fault: Fault | None) -> list[Model]:
+    """``models`` plus, under ``duplicate_name``, a copy of another model (param ``other``, else
+    one of the same tournament) listed under ``name`` (default: the first model): one name
+    for two ids."""
+    if fault is None or not models:
+        return models
+    name = fault.params.get("name") or models[0].name
+    target = next((m for m in models if m.name == name), models[0])
+    want = fault.params.get("other")
+    other = next(
+        (
+            m
+            for m in models
+            if m.id != target.id and (m.name == want if want else m.tournament == target.tournament)
+        ),
+        None,
+    )
+    return models if other is None else [*models, dataclasses.replace(other, name=name)]

@@ -10,6 +10,7 @@ from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from ..errors import NotFoundError, RoundClosedError
 from .core import ROUND_NOT_OPEN, Caller, SandboxCore
+from .faults import BAD_URL, LOOSE_INT, Fault, RawInt, duplicate_name
 from .rounds import Round
 from .state import Model, Submission
 
@@ -35,6 +36,10 @@ class Context:
 def _ctx(info: Info) -> Context:
     context: Context = info.context
     return context
+
+
+def _fault(info: Info, kind: str, model: str | None = None) -> Fault | None:
+    return _ctx(info).core.faults.take_answer(kind, info.field_name, model)
 
 
 def round_view(ctx: Context, rnd: Round) -> dict[str, Any]:
@@ -74,7 +79,11 @@ def q_rounds(_: None, info: Info, **a: Any) -> list[dict[str, Any] | None]:
     if a.get("number") == 0:
         current = clock.current(tournament)
         if current is not None:
-            return [round_view(ctx, current)]
+            view = round_view(ctx, current)
+            big = _fault(info, "bad_integer")
+            if big is not None:
+                view["number"] = RawInt(big.params.get("value", 2**63))
+            return [view]
         if clock.between == "error":
             raise RoundClosedError(ROUND_NOT_OPEN)
         if clock.between == "null":
@@ -100,7 +109,7 @@ def q_account(_: None, info: Info) -> dict[str, Any]:
         "insertedAt": ctx.caller.time(account.inserted_at),
         "walletAddress": "0x" + "0" * 40,
         "availableNmr": "100.000000000000000000",
-        "models": list(account.models),
+        "models": duplicate_name(list(account.models), _fault(info, "duplicate_name")),
         "apiTokens": [
             {"name": k.name, "publicId": k.public_id, "scopes": list(k.scopes)}
             for k in account.keys
@@ -119,7 +128,9 @@ def q_list_datasets(_: None, info: Info, **a: Any) -> list[str]:
 
 
 def q_dataset(_: None, info: Info, **a: Any) -> str:
-    return _ctx(info).core.dataset_url(a["filename"], a.get("round"), a.get("tournament"))
+    url = _ctx(info).core.dataset_url(a["filename"], a.get("round"), a.get("tournament"))
+    bad = _fault(info, "bad_url")
+    return url if bad is None else str(bad.params.get("url", BAD_URL))
 
 
 def _upload_auth(kind: str) -> Any:
@@ -129,7 +140,9 @@ def _upload_auth(kind: str) -> Any:
         tournament = a.get("tournament")
         if kind == "signals":
             tournament = tournament or 11
-        return ctx.core.upload_auth(account, a["filename"], tournament, a.get("modelId"), kind)
+        auth = ctx.core.upload_auth(account, a["filename"], tournament, a.get("modelId"), kind)
+        bad = _fault(info, "bad_url")
+        return auth if bad is None else {**auth, "url": str(bad.params.get("url", BAD_URL))}
 
     return resolve
 
@@ -213,23 +226,35 @@ def f_model_submissions(model: Model, info: Info) -> list[dict[str, Any]]:
     return [submission_view(ctx, s) for s in ctx.core.state.submissions_of(model.id)]
 
 
-def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any]:
+def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any] | None:
     ctx = _ctx(info)
     ctx.caller.require("read_submission_info")
     now = ctx.core.clock.now()
+    nulls = _fault(info, "null_fields", model.name)
+    odd = _fault(info, "unknown_status", model.name)
+    big = _fault(info, "bad_integer", model.name)
+    if nulls is not None and "latestSubmissions" in nulls.params.get("fields", ()):
+        return None
     out = []
     for rnd, sub in ctx.core.latest_submissions(model, latestNRounds or 1):
-        out.append(
-            {
-                "id": sub.id if sub else None,
-                "roundNumber": rnd.number,
-                "roundOpen": rnd.is_open(now),
-                "roundCloseStaking": ctx.caller.time(rnd.close_staking_time),
-                "status": sub.status if sub else "none",
-                "filename": sub.filename if sub else None,
-                "timestamp": ctx.caller.time(sub.inserted_at) if sub else None,
-            }
-        )
+        entry: dict[str, Any] = {
+            "id": sub.id if sub else None,
+            "roundNumber": rnd.number,
+            "roundOpen": rnd.is_open(now),
+            "roundCloseStaking": ctx.caller.time(rnd.close_staking_time),
+            "status": sub.status if sub else "none",
+            "filename": sub.filename if sub else None,
+            "timestamp": ctx.caller.time(sub.inserted_at) if sub else None,
+        }
+        if odd is not None:
+            entry["status"] = str(odd.params.get("status", "rejected"))
+            # An id of its own, so that the status is the only odd thing in the entry.
+            entry["id"] = entry["id"] or f"sbx-{entry['status']}-{rnd.number}-{model.id[:8]}"
+        if big is not None:
+            entry["roundNumber"] = RawInt(big.params.get("value", 2**63))
+        for name in nulls.params.get("fields", ["roundNumber"]) if nulls is not None else ():
+            entry[name] = None
+        out.append(entry)
     return out
 
 
@@ -272,3 +297,7 @@ def attach(schema: GraphQLSchema) -> None:
             raise TypeError(f"{type_name} is not an object type in the SDL")
         for name, fn in fields.items():
             gtype.fields[name].resolve = fn
+    for type_name, name in (("Round", "number"), ("LatestSubmission", "roundNumber")):
+        gtype = schema.type_map[type_name]
+        if isinstance(gtype, GraphQLObjectType):
+            gtype.fields[name].type = LOOSE_INT

@@ -104,6 +104,7 @@ class Sandbox:
             signer=UrlSigner(self.url, self._url_ttl),
             store_dir=self.state_dir,
             clock=self.clock,
+            faults=self.faults,
         )
         self._thread = threading.Thread(
             # A short poll interval: stopping the server waits for one poll (tests stop often).
