@@ -5,6 +5,7 @@ Thin commands over :mod:`numerai_autopilot.schedule`; mounted on the main app by
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -55,7 +56,8 @@ def _on_stop(stop: Callable[[], None]) -> None:
     def handler(signum: int, _frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        typer.echo(f"signal {signum}: stopping after the current step", err=True)
+        # Logged (JSON lines when not a TTY), so that stderr stays one format.
+        logging.getLogger(__name__).info("signal %d: stopping after the current step", signum)
         stop()
 
     if threading.current_thread() is threading.main_thread():
@@ -176,7 +178,7 @@ def serve(
         model_timeout=model_timeout,
         log_format=log_format,
     )
-    setup_output(settings, verbose)
+    as_json = setup_output(settings, verbose)
     from ..config import load_models_file
     from ..schedule.serve import start_server
 
@@ -188,7 +190,8 @@ def serve(
     except AutopilotError as exc:
         raise exit_for(exc) from None
     _on_stop(stopped.set)
-    typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
+    if not as_json:  # in JSON mode the server's own log line says it: stderr stays JSON
+        typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
     try:
         while not stopped.wait(0.5):
             pass
