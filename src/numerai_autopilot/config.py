@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,11 @@ _SETTINGS_ENV = {
     "webhook_secret": "NUMERAI_WEBHOOK_SECRET",
 }
 _SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url", "webhook_secret")
+SECRET_OPTIONS = ("--public-id", "--secret-key", "--webhook-secret")
+"""The command-line options that carry a secret (their values are wiped from the process's
+command line at start: ``_harden``)."""
+_SEALED: dict[str, str] = {}
+"""Secret variables moved out of ``os.environ`` by :func:`seal_secret_environ`."""
 
 
 class Settings(BaseModel):
@@ -130,12 +136,29 @@ class Settings(BaseModel):
         return out
 
 
+def secret_env_names() -> list[str]:
+    """The variables that hold a secret, and their ``_FILE`` forms."""
+    names = [_SETTINGS_ENV[f] for f in _SECRET_FIELDS]
+    return names + [n + "_FILE" for n in names]
+
+
+def seal_secret_environ() -> list[str]:
+    """Move the secret variables out of ``os.environ`` (no child process inherits them; a
+    model's code cannot find them there); :func:`load_settings` still reads them. Called once
+    by the CLI process at start (``cli.main``), never by the library on its own. Returns the
+    names moved."""
+    moved = [n for n in secret_env_names() if n in os.environ]
+    for name in moved:
+        _SEALED[name] = os.environ.pop(name)
+    return moved
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Build settings from ``overrides`` (CLI flags; ``None`` values ignored) over the
     environment (``NUMERAI_*``, and ``NUMERAI_*_FILE`` for each) over defaults."""
-    env = os.environ if environ is None else environ
+    env: Mapping[str, str] = ChainMap(os.environ, _SEALED) if environ is None else environ
     values: dict[str, Any] = {}
     for name, var in _SETTINGS_ENV.items():
         file_var = var + "_FILE"
