@@ -16,7 +16,7 @@ from faults_support import HC_TOKEN, NOTIFY_TOKEN, Result, Rig, _summary, check_
 
 WEBHOOK_SECRET = "spy-webhook-secret-" + "v" * 30
 
-_SPY = '''
+_SPY = """
 
 import re as _re
 
@@ -41,7 +41,7 @@ def _spy(out):
 def m_spy(live):
     _spy(SPY_OUT)
     return _predict("corvus_corone", live)
-'''
+"""
 
 
 def _spy_models(rig: Rig, out: Path) -> None:
@@ -91,7 +91,8 @@ set_ = make_undumpable()
 env = open("/proc/self/environ", "rb").read()
 cmd = open("/proc/self/cmdline", "rb").read()
 print(wiped, args, set_, ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))
-print(b"hunter2" in env, b"KEEP=visible" in env, ("hunter" + "3").encode() in cmd, b"--token" in cmd)
+hidden = ("hunter" + "3").encode()  # not spelt out: this code is on the command line too
+print(b"hunter2" in env, b"KEEP=visible" in env, hidden in cmd, b"--token" in cmd)
 print(os.environ["SPY_SECRET"], sys.argv[-1])  # Python's own copies are left alone
 """
 
