@@ -11,16 +11,15 @@ Routes:
 - anything else, or a wrong secret: 404 (401 for a wrong bearer token); an address with too
   many refused calls gets 429 with ``Retry-After``.
 
-One request per connection. The request head is parsed here, strictly: a malformed request
-line, header or ``Content-Length`` gets 400 (414 for a line too long, 431 for too many or too
-long headers, 505 for HTTP/2+), never a traceback. Request lines are never logged as received:
+One request per connection, its head read strictly (``_parse.py``): a malformed request line,
+header or ``Content-Length`` gets 400 (414 for a line too long, 431 for too many or too long
+headers, 505 for HTTP/2+), never a traceback. Request lines are never logged as received:
 the path holds the secret.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
 import io
 import json
 import logging
@@ -34,19 +33,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import ConfigError
 from ._conn import DEADLINE, GONE, MAX_CONNECTIONS, BoundedServer, DeadlineReader
+from ._parse import BadRequest, read_head
 from .webhook import WebhookTrigger, valid_trigger_id
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-MAX_LINE = 8 * 1024
-MAX_HEADER_LINE = 8 * 1024
-MAX_HEADERS = 64
 PREFIX = "/webhook"
 # The whole path segment after any "webhook/" (a proxy may add a prefix before it).
 _SECRET_IN_PATH = re.compile(r"(webhook/)[^/?#\s'\"]*", re.IGNORECASE)
-_VERSION = re.compile(r"HTTP/(\d)\.(\d)")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token (methods, header names)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
 
 
@@ -57,12 +52,6 @@ def mask_path(path: str) -> str:
 
 class _Server(BoundedServer):
     trigger: WebhookTrigger
-
-
-class _BadRequest(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code, self.reason = code, reason
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -81,10 +70,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.command, self.path, self.request_version = "", "", "HTTP/1.0"
         self.requestline = ""
         try:
-            if self._read_head():
+            head = read_head(self.rfile)
+            if head is not None:
                 self.server.head_done(self.connection)
+                self._request_line(head.command, head.path, head.version)
+                self.headers = head.headers
                 self._route()
-        except _BadRequest as bad:
+        except BadRequest as bad:
+            if bad.line is not None:
+                self._request_line(*bad.line)
             self._fail(bad.code, bad.reason)
         except TimeoutError:
             self._fail(408, "request not received in time")
@@ -95,47 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
             log.debug("webhook request failed", exc_info=True)
             self._fail(500, "internal error")
 
-    # -- the request head ------------------------------------------------------------------
-
-    def _read_head(self) -> bool:
-        """Parse the request line and headers; False when the client left before sending
-        them. Raises _BadRequest for anything malformed."""
-        line = self.rfile.readline(MAX_LINE + 1)
-        if len(line) > MAX_LINE:
-            raise _BadRequest(414, "request line too long")
-        if not line.endswith(b"\n"):
-            return False  # closed (or cut) before a full line
-        self._parse_line(line.rstrip(b"\r\n"))
-        raw: list[bytes] = []
-        while True:
-            h = self.rfile.readline(MAX_HEADER_LINE + 1)
-            if len(h) > MAX_HEADER_LINE:
-                raise _BadRequest(431, "header line too long")
-            if not h.endswith(b"\n"):
-                return False
-            if h in (b"\r\n", b"\n"):
-                break
-            if len(raw) >= MAX_HEADERS:
-                raise _BadRequest(431, f"more than {MAX_HEADERS} headers")
-            _check_header(h.rstrip(b"\r\n"))
-            raw.append(h)
-        self.headers = http.client.parse_headers(io.BytesIO(b"".join(raw) + b"\r\n"))
-        return True
-
-    def _parse_line(self, line: bytes) -> None:
-        if not line or any(b < 0x20 or b > 0x7E for b in line):
-            raise _BadRequest(400, "malformed request line")
-        words = line.decode("ascii").split(" ")
-        if len(words) != 3 or not all(words):
-            raise _BadRequest(400, "malformed request line")
-        command, path, version = words
-        match = _VERSION.fullmatch(version)
-        if not match or not _TOKEN.fullmatch(command) or not path.startswith("/"):
-            raise _BadRequest(400, "malformed request line")
-        if int(match[1]) >= 2:
-            raise _BadRequest(505, "HTTP/1.0 or HTTP/1.1 only")
-        if int(match[1]) < 1:
-            raise _BadRequest(400, "HTTP/1.0 or HTTP/1.1 only")
+    def _request_line(self, command: str, path: str, version: str) -> None:
         self.command, self.path, self.request_version = command, path, version
         self.requestline = f"{command} {mask_path(path)} {version}"
 
@@ -143,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         if self.command not in _METHODS:
-            raise _BadRequest(501, "method not supported")
+            raise BadRequest(501, "method not supported")
         parts = urlsplit(self.path)
         if parts.path == "/health" and self.command in ("GET", "HEAD"):
             self._send(200, self.server.trigger.health(full=self._health_authorized()))
@@ -200,21 +154,21 @@ class _Handler(BaseHTTPRequestHandler):
         if not found and body:
             found = _from_body(body, self.headers.get("Content-Type", ""))
         if found and not valid_trigger_id(found):
-            raise _BadRequest(400, "triggerId must be 1-200 of A-Z a-z 0-9 . _ : -")
+            raise BadRequest(400, "triggerId must be 1-200 of A-Z a-z 0-9 . _ : -")
         return found
 
     def _body(self) -> bytes:
         """The body, read only when ``Content-Length`` is one plain number up to MAX_BODY."""
         if "Transfer-Encoding" in self.headers:
-            raise _BadRequest(411, "send a Content-Length, not Transfer-Encoding")
+            raise BadRequest(411, "send a Content-Length, not Transfer-Encoding")
         values = {v.strip() for v in self.headers.get_all("Content-Length") or []}
         if not values:
             return b""
         (value,) = values if len(values) == 1 else ("",)
         if not value.isascii() or not value.isdigit():
-            raise _BadRequest(400, "Content-Length must be one non-negative integer")
+            raise BadRequest(400, "Content-Length must be one non-negative integer")
         if len(value) > 12 or int(value) > MAX_BODY:
-            raise _BadRequest(413, f"body larger than {MAX_BODY} bytes")
+            raise BadRequest(413, f"body larger than {MAX_BODY} bytes")
         body = self.rfile.read(int(value))
         if len(body) < int(value):
             raise ConnectionAbortedError("client left mid-body")
@@ -255,15 +209,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         # The stdlib's messages may quote the request line: mask the secret in it.
         log.debug("http: %s", mask_path(format % args))
-
-
-def _check_header(line: bytes) -> None:
-    """A header line must be ``name: value`` in printable ASCII (no folding, no bare CR)."""
-    if any((b < 0x20 and b != 0x09) or b > 0x7E for b in line):
-        raise _BadRequest(400, "malformed header")
-    name, colon, _ = line.partition(b":")
-    if not colon or not _TOKEN.fullmatch(name.decode("ascii")):
-        raise _BadRequest(400, "malformed header")
 
 
 def _from_body(body: bytes, content_type: str) -> str:
