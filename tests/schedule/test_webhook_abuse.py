@@ -183,23 +183,30 @@ def _half_open(srv: WebhookServer, data: bytes) -> socket.socket:
 
 
 def test_past_the_cap_the_oldest_slow_head_is_cut_and_a_valid_call_is_served(
-    server: WebhookServer, job: Recorder
+    job: Recorder,
 ) -> None:
-    slow = [_half_open(server, b"POST /webhook/x HTTP/1.1\r\nX-A") for _ in range(40)]
-    try:
-        start = time.monotonic()
-        answer = httpx.post(f"{server.url}/webhook/{SECRET}?triggerId=fast", timeout=2)
-        assert answer.status_code == 202 and answer.json() == {"status": "started"}
-        assert job.started.wait(1.0) and time.monotonic() - start < 1.0
-        assert job.ids == ["fast"]
-        assert server._server.connections()[0] <= 16
-        assert server._server.evicted >= 40 - 16
-        # The first connections were the ones cut: they read an end of stream.
-        slow[0].settimeout(2)
-        assert slow[0].recv(100) == b""
-    finally:
-        for s in slow:
-            s.close()
+    with WebhookServer(WebhookTrigger(SECRET, job), max_connections=16) as srv:
+        slow = [_half_open(srv, b"POST /webhook/x HTTP/1.1\r\nX-A") for _ in range(40)]
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and (
+                srv._server.connections() != (8, 8) or srv._server.evicted < 40 - 8
+            ):
+                time.sleep(0.005)  # the server accepting and cutting (bounded poll)
+            assert srv._server.connections() == (8, 8)  # 16 less 8 spare; the rest were cut
+            assert srv._server.evicted == 40 - 8
+            start = time.monotonic()
+            answer = httpx.post(f"{srv.url}/webhook/{SECRET}?triggerId=fast", timeout=2)
+            assert answer.status_code == 202 and answer.json() == {"status": "started"}
+            assert job.started.wait(1.0) and time.monotonic() - start < 1.0
+            assert job.ids == ["fast"]
+            # The first connections were the ones cut, without an answer; the last still wait.
+            slow[0].settimeout(2)
+            assert slow[0].recv(100) == b""
+            assert srv._server.connections()[0] <= 16
+        finally:
+            for s in slow:
+                s.close()
 
 
 def test_when_every_slot_is_past_its_head_a_new_call_gets_503(job: Recorder) -> None:
