@@ -12,6 +12,7 @@ import math
 import os
 import re
 import tomllib
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -91,6 +92,11 @@ _SETTINGS_ENV = {
     "webhook_secret": "NUMERAI_WEBHOOK_SECRET",
 }
 _SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url", "webhook_secret")
+SECRET_OPTIONS = ("--public-id", "--secret-key", "--webhook-secret")
+"""The command-line options that carry a secret (their values are wiped from the process's
+command line at start: ``_harden``)."""
+_SEALED: dict[str, str] = {}
+"""Secret variables moved out of ``os.environ`` by :func:`seal_secret_environ`."""
 
 
 class Settings(BaseModel):
@@ -163,7 +169,7 @@ class SettingsSource:
 
     def explicit(self, name: str) -> bool:
         """Whether the setting ``name`` was given by an option or a variable (not defaulted)."""
-        env = os.environ if self.environ is None else self.environ
+        env = process_environ() if self.environ is None else self.environ
         var = _SETTINGS_ENV.get(name, "")
         return (
             self.flags.get(name) is not None
@@ -172,13 +178,36 @@ class SettingsSource:
         )
 
 
+def secret_env_names() -> list[str]:
+    """The variables that hold a secret, and their ``_FILE`` forms."""
+    names = [_SETTINGS_ENV[f] for f in _SECRET_FIELDS]
+    return names + [n + "_FILE" for n in names]
+
+
+def process_environ() -> Mapping[str, str]:
+    """The process environment, with the secret variables the CLI sealed at start."""
+    return ChainMap(os.environ, _SEALED)
+
+
+def seal_secret_environ() -> list[str]:
+    """Move the secret variables out of ``os.environ`` (no child process inherits them; a
+    model's code cannot find them there); :func:`load_settings` still reads them. Called once
+    by the CLI process at start (``cli.main``), never by the library on its own. Returns the
+    names moved."""
+    moved = [n for n in secret_env_names() if n in os.environ]
+    for name in moved:
+        _SEALED[name] = os.environ.pop(name)
+    return moved
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Build settings from ``overrides`` (CLI flags; ``None`` values ignored) over the
     environment (``NUMERAI_*``, and ``NUMERAI_*_FILE`` for each) over defaults. Every mistake
     is reported at once, in one :class:`ConfigError` naming each setting."""
-    values, problems = _read_values(overrides or {}, os.environ if environ is None else environ)
+    env = process_environ() if environ is None else environ
+    values, problems = _read_values(overrides or {}, env)
     try:
         settings = Settings(**values)
     except ValidationError as exc:
@@ -192,7 +221,7 @@ def load_settings(
 def salvage_settings(source: SettingsSource) -> tuple[Settings, set[str]]:
     """The settings that are valid, with defaults for the others, and the names of those
     dropped: enough to log, alert and record a run whose settings are wrong."""
-    env = os.environ if source.environ is None else source.environ
+    env = process_environ() if source.environ is None else source.environ
     values, _ = _read_values(source.flags, env)
     dropped = {n for n in _SETTINGS_ENV if n not in values and source.explicit(n)}
     for _ in range(len(values) + 1):  # each pass drops at least one bad field

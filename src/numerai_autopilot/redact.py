@@ -7,17 +7,38 @@ what other libraries print (an httpx debug line, an exception carrying a header)
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from types import TracebackType
 
 MASK = "***"
 
+# What a pre-signed storage URL or a storage error body carries that grants access: the
+# signature, credential and token parameters of the query (S3 ``X-Amz-*``, GCS ``X-Goog-*``,
+# Azure SAS ``sig``, the sandbox's ``X-Signature``), and the elements of an S3 error body that
+# echo them. They come from the API at run time, so no fixed list can hold them.
+_SIGNED_PARAM = re.compile(
+    r"(?i)((?<![\w-])(?:[\w-]*(?:signature|credential|security-token|accesskeyid)|sig)=)"
+    r"[^&\s\"'<>]+"
+)
+_SIGNED_ELEMENT = re.compile(
+    r"(?is)(<(AWSAccessKeyId|StringToSign(?:Bytes)?|SignatureProvided|CanonicalRequest"
+    r"(?:Bytes)?|HostId|RequestId)>).*?(</\2>)"
+)
+
+
+def redact_signed(text: str) -> str:
+    """``text`` with pre-signed URLs' signatures and credentials masked (see above)."""
+    text = _SIGNED_PARAM.sub(r"\1" + MASK, text)
+    return _SIGNED_ELEMENT.sub(r"\1" + MASK + r"\3", text)
+
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret (of 4+ characters) masked."""
+    """``text`` with every occurrence of each secret (of 4+ characters) masked, and any
+    pre-signed URL's signature (:func:`redact_signed`)."""
     for s in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
         text = text.replace(s, MASK)
-    return text
+    return redact_signed(text)
 
 
 class RedactFilter(logging.Filter):
@@ -28,8 +49,6 @@ class RedactFilter(logging.Filter):
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         msg = record.getMessage()
         clean = redact(msg, self.secrets)
         if clean != msg:
@@ -50,8 +69,6 @@ def install_excepthook(secrets: Iterable[str]) -> None:
     import traceback
 
     keep = [s for s in secrets if s]
-    if not keep:
-        return
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         text = "".join(traceback.format_exception(exc_type, exc, tb))

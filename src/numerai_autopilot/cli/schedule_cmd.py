@@ -6,6 +6,7 @@ Thin commands over :mod:`numerai_autopilot.schedule`; mounted on the main app by
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -36,7 +37,8 @@ def _on_stop(stop: Callable[[], None]) -> None:
     def handler(signum: int, _frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        typer.echo(f"signal {signum}: stopping after the current step", err=True)
+        # Logged (JSON lines when not a TTY), so that stderr stays one format.
+        logging.getLogger(__name__).info("signal %d: stopping after the current step", signum)
         stop()
 
     if threading.current_thread() is threading.main_thread():
@@ -134,7 +136,7 @@ def serve(
 
     POST /webhook/<secret> starts a run, GET /health reports the last one. Each run goes
     through the same lifecycle as `run`: alerts, healthcheck pings, ledger."""
-    open_output(flags, verbose)
+    as_json = open_output(flags, verbose)
     from ..config import load_models_file
     from ..run.lifecycle import Lifecycle
     from ..schedule.serve import start_server
@@ -147,7 +149,8 @@ def serve(
         settings.require_credentials()
         server = start_server(settings, host=host, port=port, lifecycle=lifecycle)
     _on_stop(stopped.set)
-    typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
+    if not as_json:  # in JSON mode the server's own log line says it: stderr stays JSON
+        typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
     try:
         while not stopped.wait(0.5):
             pass

@@ -109,6 +109,16 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+_STORAGE_CODE = re.compile(r"<Code>\s*([A-Za-z0-9._-]{1,64})\s*</Code>")
+
+
+def storage_error(status: int, body: str) -> str:
+    """What a storage service's refusal may show: the status and S3's ``<Code>``, nothing
+    more (its error bodies echo the signature, the string signed and the access key id)."""
+    m = _STORAGE_CODE.search(body[:65536])
+    return f"HTTP {status} {m.group(1)}" if m else f"HTTP {status}"
+
+
 def short(text: str) -> str:
     """A body excerpt fit for an error message."""
     text = " ".join(text.split())

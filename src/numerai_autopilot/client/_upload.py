@@ -17,7 +17,7 @@ import httpx
 from ..errors import InvalidSubmissionError, TransientError
 from ..tournaments import Tournament
 from . import _queries as q
-from ._classify import retry_after_seconds, short, transport_error
+from ._classify import retry_after_seconds, storage_error, transport_error
 from ._graphql import GraphQL, require, shape_error
 from ._parse import parse_url
 from ._retry import RetryPolicy
@@ -95,8 +95,8 @@ class Uploader:
             )
         if not resp.is_success:
             raise InvalidSubmissionError(
-                f"upload of {server_filename} to {host} refused: HTTP {resp.status_code} "
-                f"({short(resp.text)})"
+                f"upload of {server_filename} to {host} refused: "
+                f"{storage_error(resp.status_code, resp.text)}"
             )
 
     def _create(

@@ -182,14 +182,18 @@ class Alerts:
         if not self.healthcheck:
             return
         url = self.healthcheck + suffix
-        host = urlsplit(url).netloc or "the healthcheck URL"
+        host = _ping_host(url)
+        if host is None:  # skipped with one warning, then never tried again in this run
+            log.warning("NUMERAI_HEALTHCHECK_URL is not a valid http(s) URL: pings skipped")
+            self.healthcheck = None
+            return
         for attempt in range(1, _PING_WAITS.attempts + 1):
             if attempt > 1:
                 time.sleep(_PING_WAITS.delay(attempt - 1))
             try:
                 with httpx.Client(timeout=self.timeout, follow_redirects=True) as http:
                     resp = http.post(url, content=body.encode()[:10_000])
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
                 problem = f"{type(exc).__name__}"
             else:
                 if resp.is_success:
@@ -203,3 +207,16 @@ class Alerts:
                 attempt,
                 _PING_WAITS.attempts,
             )
+
+
+def _ping_host(url: str) -> str | None:
+    """The host to name in a log line: never ``user:password@`` nor the path (where tokens
+    are); None when ``url`` is not a usable http(s) URL."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return None
+    return host if parts.scheme in ("http", "https") and host else None

@@ -22,6 +22,7 @@ from ..config import ModelSpec
 from ..data import DataCache, load_frame, read_feature_sets, resolve_version
 from ..errors import AutopilotError, ModelError, NumeraiError, PredictionInvalidError
 from ..models import declared_features, infer_format, needs_benchmarks, verify_artifact
+from ..redact import redact_signed
 from ..tournaments import Tournament
 from .blend import blend
 from .ledger import Ledger
@@ -80,7 +81,8 @@ class Execution:
 
     def _fail(self, name: str, stage: str, error: str) -> None:
         o = self.outcomes[name]
-        o.status, o.stage, o.error = Status.FAILED, stage, error
+        # Before the ledger and the report: no pre-signed URL's signature in either.
+        o.status, o.stage, o.error = Status.FAILED, stage, redact_signed(error)
         log.error("model %s failed at %s: %s", name, stage, error)
         self._record(o)
         self.on_event("done", o)

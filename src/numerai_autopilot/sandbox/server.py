@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from graphql import GraphQLError
 
 from . import schema
+from ._s3echo import signature_echo
 from .faults import DOWNLOAD, GRAPHQL, UPLOAD, Fault
 from .ports import App
 from .wire import drifted, parse_range, rejected_by_fault
@@ -291,7 +292,11 @@ class Handler(BaseHTTPRequestHandler):
         failing = faults.get("upload_fail")
         if failing is not None:
             code = int(failing.params.get("code", 500))
-            self.send_bytes(code, b"<Error>InternalError</Error>", "application/xml")
+            body = b"<Error>InternalError</Error>"
+            if failing.params.get("echo_signature"):  # S3's 403 body, credentials and all
+                base = f"http://{self.headers.get('Host', '127.0.0.1')}"
+                body = signature_echo("PUT", path, query, base)
+            self.send_bytes(code, body, "application/xml")
             return
         if not self.app.core.receive_upload(unquote(path).removeprefix("/uploads/"), body):
             self.send_bytes(404, b"<Error>NoSuchUpload</Error>", "application/xml")

@@ -15,7 +15,18 @@ from datetime import datetime, timedelta
 
 from .. import retry
 from ..clock import Clock, format_time
-from ..errors import AuthError, AutopilotError, ConfigError
+from ..errors import (
+    AuthError,
+    AutopilotError,
+    ConfigError,
+    DataError,
+    LockedError,
+    ModelError,
+    NumeraiError,
+    PredictionInvalidError,
+    RoundClosedError,
+    TransientError,
+)
 from ..run.report import RunReport
 
 log = logging.getLogger(__name__)
@@ -53,6 +64,8 @@ class JobResult:
     """True when asked to stop before the next attempt."""
     error: str | None = None
     """The last attempt's error when it raised instead of reporting (lock held, API down)."""
+    error_class: str | None = None
+    """That error's class, safe to show anyone (:func:`error_class`)."""
 
     @property
     def last(self) -> RunReport | None:
@@ -61,6 +74,27 @@ class JobResult:
     @property
     def ok(self) -> bool:
         return self.last is not None and not self.last.failed and self.error is None
+
+
+_CLASSES: tuple[tuple[type[AutopilotError], str], ...] = (
+    (AuthError, "auth"),
+    (ConfigError, "config"),
+    (LockedError, "locked"),
+    (TransientError, "api-unreachable"),
+    (RoundClosedError, "round-closed"),
+    (NumeraiError, "api-error"),
+    (DataError, "data"),
+    (ModelError, "model-failed"),
+    (PredictionInvalidError, "model-failed"),
+)
+
+
+def error_class(exc: BaseException) -> str:
+    """A word for what went wrong, safe to show anyone: no path, model name or message."""
+    for cls, name in _CLASSES:
+        if isinstance(exc, cls):
+            return name
+    return "error" if isinstance(exc, AutopilotError) else "internal"
 
 
 def pause(clock: Clock, seconds: float, stop: threading.Event | None = None) -> bool:
@@ -109,12 +143,13 @@ def run_round(
         try:
             report = run(trigger_id)
             result.reports.append(report)
-            result.error = None
+            result.error = result.error_class = None
         except (ConfigError, AuthError):
             raise
         except AutopilotError as exc:  # the lock is held, the API is down: try again later
             error = exc
             result.error = str(exc)
+            result.error_class = error_class(exc)
             log.warning("run attempt %d failed: %s", attempt, exc)
         if on_attempt is not None:
             on_attempt(attempt, report, error)

@@ -25,7 +25,7 @@ from ..config import Settings
 from ..errors import AutopilotError, ConfigError
 from ..run.lifecycle import Lifecycle
 from ..run.report import RunReport
-from ._job import Backoff, JobResult, run_round
+from ._job import Backoff, JobResult, error_class, run_round
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,9 @@ class _LastRun:
     summary: dict[str, int] | None = None
     rounds: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    """Verbatim (it may name paths and models): shown only to a caller with the secret."""
+    error_class: str | None = None
+    """What kind of error (see ``_job.error_class``): what everyone else sees."""
 
 
 class WebhookTrigger:
@@ -186,19 +189,20 @@ class WebhookTrigger:
     def _work(self, trigger_id: str | None, last: _LastRun) -> None:
         result: JobResult | None = None
         error: str | None = None
+        kind: str | None = None
         try:
             result = self._job(trigger_id, self._stop)
         except AutopilotError as exc:  # a key or settings problem: the health shows it
             log.error("webhook run failed: %s", exc)
-            error = str(exc)
+            error, kind = str(exc), error_class(exc)
         except Exception as exc:  # a bug: keep serving, show it, log the traceback
             log.exception("webhook run crashed")
-            error = f"{type(exc).__name__}: {exc}"
+            error, kind = f"{type(exc).__name__}: {exc}", "internal"
         with self._lock:
             if result is not None:
                 _describe(last, result)
             else:
-                last.ok, last.error = False, error
+                last.ok, last.error, last.error_class = False, error, kind
             last.finished = format_time(self.clock.now())
 
     def wait_idle(self, timeout: float) -> bool:
@@ -214,12 +218,15 @@ class WebhookTrigger:
         self._stop.set()
         self.wait_idle(timeout)
 
-    def health(self) -> dict[str, Any]:
-        """Liveness and the last run's summary: counts and outcomes, never a secret."""
+    def health(self, *, full: bool = False) -> dict[str, Any]:
+        """Liveness and the last run's summary: counts and outcomes, never a secret. The last
+        error is shown as its class only, verbatim when ``full`` (an authenticated caller)."""
         with self._lock:
             running = self._thread is not None and self._thread.is_alive()
             last = None if self._last is None else dict(self._last.__dict__)
             counts = dict(self.counts.__dict__)
+        if last is not None and not full:
+            last["error"] = last.pop("error_class")
         return {
             "status": "ok",
             "since": self._since,
@@ -232,7 +239,9 @@ class WebhookTrigger:
 def _describe(last: _LastRun, result: JobResult) -> None:
     report: RunReport | None = result.last
     last.ok, last.gave_up, last.attempts = result.ok, result.gave_up, len(result.reports)
-    last.error = result.error
+    last.error, last.error_class = result.error, result.error_class
+    if last.error_class is None and report is not None and report.failed:
+        last.error_class = "model-failed"
     if report is not None:
         last.exit_code, last.summary = report.exit_code, report.summary()
         last.rounds = {t.label: (None if r is None else r.number) for t, r in report.rounds.items()}
