@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Literal
 
 import filelock
 
@@ -21,38 +20,20 @@ from ..client import NumeraiClient
 from ..client._snapshot import take_snapshot
 from ..clock import Clock, SystemClock
 from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
-from ..errors import ConfigError, LockedError
+from ..errors import ConfigError, LockedError, exit_code_for
+from .context import LATE_POLICIES, EventHook, LatePolicy, RunContext, Timer
 from .ledger import Ledger
-from .plan import Plan, PlannedModel, State, make_plan
-from .report import Outcome, RunReport, initial_outcome, record
+from .plan import Due, Entry, NotDue, Plan, State, make_plan
+from .report import Outcome, RunReport, initial_outcome, interrupt, record
 
 log = logging.getLogger(__name__)
 
-EventHook = Callable[[str, Outcome], None]
-"""Called with (event, outcome) as models move on: 'planned', 'predicted', 'done'."""
-
-LatePolicy = Literal["submit", "skip"]
-"""After a round's close: ``submit`` anyway (Numerai accepts it as late and queues it for the
-next round) or ``skip`` (report the model as not submitted)."""
-LATE_POLICIES: tuple[LatePolicy, ...] = ("submit", "skip")
+__all__ = ["LATE_POLICIES", "EventHook", "LatePolicy", "Runner"]
 
 SKEW_TOLERANCE = 5.0
 """Seconds of disagreement with the server's clock ignored (its Date has 1 s resolution)."""
 REPORT_MARGIN = 60.0
 """Seconds before a round's close after which no retry wait starts: time left to report."""
-
-
-@dataclass
-class _Timer:
-    totals: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.totals[name] = self.totals.get(name, 0.0) + time.perf_counter() - t0
 
 
 class Runner:
@@ -146,9 +127,26 @@ class Runner:
 
     # -- plan ------------------------------------------------------------------------------
 
-    def plan(self, specs: Sequence[ModelSpec] | None = None, *, late: LatePolicy = "skip") -> Plan:
-        """Steps 1-3 without side effects: rounds, status, and what is due. With ``late`` =
-        ``submit``, a round that has opened and closed still takes submissions (as late)."""
+    def plan(
+        self,
+        specs: Sequence[ModelSpec] | None = None,
+        *,
+        late: LatePolicy = "skip",
+        check: bool = True,
+    ) -> Plan:
+        """Steps 1-3 without uploads: rounds, status, and what is due. With ``late`` =
+        ``submit``, a round that has opened and closed still takes submissions (as late).
+
+        ``check`` (the default) also looks, cheaply, for what would fail a due model (see
+        :mod:`.checks`): each entry's ``problem``, all of them in ``Plan.problems``."""
+        p = self._plan(specs, late)
+        if not check or not p.to_predict:
+            return p
+        from .checks import check_plan  # imports the model and data helpers: only when due
+
+        return check_plan(p, self.client, self.settings.state_path / "cache")
+
+    def _plan(self, specs: Sequence[ModelSpec] | None, late: LatePolicy) -> Plan:
         specs = list(specs if specs is not None else self.models.models)
         tournaments = {s.tournament for s in specs if s.enabled}
         status = take_snapshot(self.client, sorted(tournaments))
@@ -192,7 +190,7 @@ class Runner:
 
     def status(self) -> list[dict[str, object]]:
         """Each configured model this round: the API's state merged with the ledger's record."""
-        p = self.plan()
+        p = self._plan(None, "skip")
         rows: list[dict[str, object]] = []
         with Ledger(self.settings.state_path) as ledger:
             for m in p.models:
@@ -235,39 +233,36 @@ class Runner:
             self.wait_for_open(specs, wait_open)
         with self.lock(lock_wait), Ledger(self.settings.state_path) as ledger:
             run_id = ledger.start_run("check" if check else "run", trigger_id)
-            timer = _Timer()
             report = RunReport(run_id=run_id, outcomes=[], rounds={})
+            timer = Timer()
             started = time.perf_counter()
             requests_before = self._client.requests if self._client is not None else 0
+            error: BaseException | None = None
+            self._ctx: RunContext | None = None
             try:
-                with timer.stage("resolve"):
-                    plan = self.plan(specs, late="submit" if check else late)
-                report.rounds = dict(plan.rounds)
-                if check:
-                    plan = _all_to_predict(plan)
-                for m in plan.models:
-                    o = initial_outcome(m)
-                    report.outcomes.append(o)
-                    record(ledger, run_id, o)
-                    if on_event:
-                        on_event("planned", o)
-                if plan.to_predict:
-                    # Imported only when there is work: an idle run never loads pandas or models.
-                    from .execute import Execution
-
-                    self._bound_retries(plan)
-                    Execution(
-                        runner=self,
-                        plan=plan,
-                        ledger=ledger,
-                        run_id=run_id,
-                        timer=timer,
-                        report=report,
-                        trigger_id=trigger_id,
-                        check=check,
-                        on_event=on_event,
-                        late=late,
-                    ).go()
+                self._run(
+                    report=report,
+                    ledger=ledger,
+                    run_id=run_id,
+                    timer=timer,
+                    specs=specs,
+                    trigger_id=trigger_id,
+                    check=check,
+                    on_event=on_event,
+                    late=late,
+                )
+            except KeyboardInterrupt as exc:
+                # Ctrl-C: what was uploaded stays submitted; the rest is marked interrupted.
+                error = exc
+                if self._ctx is not None:
+                    for o in report.outcomes:
+                        if o.name in self._ctx.unfinished():
+                            interrupt(o)
+                            record(ledger, run_id, o)
+                raise
+            except BaseException as exc:
+                error = exc
+                raise
             finally:
                 if self._client is not None:
                     self._client.retry_until(None)
@@ -275,8 +270,59 @@ class Runner:
                 report.timings = {**timer.totals, "total": time.perf_counter() - started}
                 if self._client is not None:
                     report.api_requests = self._client.requests - requests_before
-                ledger.finish_run(run_id, report.exit_code, report.summary(), report.timings)
+                code = report.exit_code if error is None else int(exit_code_for(error))
+                text = None if error is None else (str(error) or type(error).__name__)
+                ledger.finish_run(run_id, code, report.summary(), report.timings, error=text)
             return report
+
+    def _run(
+        self,
+        *,
+        report: RunReport,
+        ledger: Ledger,
+        run_id: str,
+        timer: Timer,
+        specs: Sequence[ModelSpec],
+        trigger_id: str | None,
+        check: bool,
+        on_event: EventHook | None,
+        late: LatePolicy,
+    ) -> None:
+        with timer.stage("resolve"):
+            plan = self._plan(specs, "submit" if check else late)
+        report.rounds = dict(plan.rounds)
+        if check:
+            plan = _all_to_predict(plan)
+        ctx = RunContext(
+            settings=self.settings,
+            client=self.client,
+            ledger=ledger,
+            run_id=run_id,
+            now=self.now,
+            monotonic=self.clock.monotonic,
+            timer=timer,
+            late=late,
+            trigger_id=trigger_id,
+            check=check,
+            due=frozenset(m.name for m in plan.pending),
+            parts_only=frozenset(m.name for m in plan.to_predict if not m.upload),
+        )
+        self._ctx = ctx
+        if on_event is not None:
+            ctx.on_event = on_event
+        outcomes: dict[str, Outcome] = {}
+        for m in plan.models:
+            o = initial_outcome(m)
+            outcomes[m.name] = o
+            report.outcomes.append(o)
+            ctx.record(o)
+            ctx.emit("planned", o)
+        if plan.to_predict:
+            # Imported only when there is work: an idle run never loads pandas or models.
+            from .execute import execute
+
+            self._bound_retries(plan)
+            report.bytes_downloaded = execute(ctx, plan.to_predict, outcomes)
 
     def _bound_retries(self, plan: Plan) -> None:
         """Stop retrying in time to report before the earliest close of a round with work
@@ -309,23 +355,20 @@ class Runner:
 
 
 def _disabled(spec: ModelSpec) -> ModelSpec:
-    from dataclasses import replace
-
     return replace(spec, enabled=False)
 
 
 def _all_to_predict(plan: Plan) -> Plan:
-    """For `models check`: every enabled model predicts on its tournament's current live data,
-    submitted or not, known to the account or not; nothing is uploaded."""
-    models = []
+    """For `models check`: every enabled model the account knows predicts on its tournament's
+    current live data, submitted or not; nothing is uploaded. A name the account does not know
+    fails (as the run would fail it)."""
+    models: list[Entry] = []
     for m in plan.models:
         rnd = plan.rounds.get(m.spec.tournament)
-        if m.state is not State.DISABLED and rnd is not None:
-            models.append(
-                PlannedModel(
-                    m.spec, State.PENDING, m.model_id, rnd, m.submission, m.reason, predict=True
-                )
-            )
+        if isinstance(m, NotDue) and m.state in (State.SUBMITTED, State.NO_ROUND) and rnd:
+            models.append(Due(m.spec, State.PENDING, rnd, m.model_id, m.submission, m.reason))
+        elif isinstance(m, Due) and not m.upload:
+            models.append(replace(m, state=State.PENDING))
         else:
             models.append(m)
     return Plan(models=models, rounds=plan.rounds, notes=plan.notes)
