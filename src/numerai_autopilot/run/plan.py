@@ -129,10 +129,15 @@ def make_plan(
             spec, by_key=by_key, by_name=by_name, rounds=rounds, latest=latest, now_open=now_open
         )
 
-    # Parts of a pending blend predict too, whatever their own state: already submitted, or
-    # disabled (an entry with enabled = false is a blend-only part, never submitted). They
-    # predict on the blend's round: a disabled part has no round of its own.
-    for p in list(planned.values()):
+    return Plan(models=with_blend_parts([planned[s.name] for s in specs]), rounds=dict(rounds))
+
+
+def with_blend_parts(entries: Sequence[Entry]) -> list[Entry]:
+    """``entries`` with the parts of every pending blend made due too, whatever their own
+    state: already submitted, or disabled (an entry with enabled = false is a blend-only part,
+    never submitted). They predict on the blend's round: a disabled part has none of its own."""
+    planned = {e.name: e for e in entries}
+    for p in entries:
         if isinstance(p, Due) and p.upload and p.spec.blend:
             for part in p.spec.blend:
                 q = planned.get(part)
@@ -140,7 +145,7 @@ def make_plan(
                     planned[part] = Due(
                         q.spec, q.state, p.round, q.model_id, q.submission, q.reason
                     )
-    return Plan(models=[planned[s.name] for s in specs], rounds=dict(rounds))
+    return [planned[e.name] for e in entries]
 
 
 def _entry(

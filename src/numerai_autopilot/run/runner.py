@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-
-import filelock
 
 from ..client import NumeraiClient
 from ..client._snapshot import take_snapshot
 from ..clock import Clock, SystemClock
 from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
-from ..errors import ConfigError, LockedError, exit_code_for
+from ..errors import ConfigError, exit_code_for
 from .context import LATE_POLICIES, EventHook, LatePolicy, RunContext, Timer
 from .ledger import Ledger
-from .plan import Due, Entry, NotDue, Plan, State, make_plan
+from .lock import run_lock
+from .plan import Plan, make_plan
 from .report import Outcome, RunReport, initial_outcome, interrupt, record
+from .select import all_to_predict, select
+from .waiting import wait_for_open
 
 log = logging.getLogger(__name__)
 
@@ -100,30 +100,9 @@ class Runner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def lock(self, wait: float = 0.0) -> Iterator[None]:
+    def lock(self, wait: float = 0.0) -> AbstractContextManager[None]:
         """Hold the state dir's run lock, so two runs never both upload."""
-        state = self.settings.state_path
-        path = state / "run.lock"
-        lock = filelock.FileLock(path)
-        try:
-            state.mkdir(parents=True, exist_ok=True)
-            lock.acquire(timeout=max(0.0, wait))
-        # filelock.Timeout is an OSError: it must be caught first.
-        except filelock.Timeout:
-            raise LockedError(
-                f"another run holds {path}: it is still submitting; wait for it to finish "
-                "(or pass --wait-lock SECONDS)"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot take the run lock {path}: {exc.strerror or exc}; NUMERAI_STATE_DIR / "
-                "NUMERAI_DATA_DIR must be a writable directory"
-            ) from exc
-        try:
-            yield
-        finally:
-            lock.release()
+        return run_lock(self.settings.state_path, wait)
 
     # -- plan ------------------------------------------------------------------------------
 
@@ -165,28 +144,7 @@ class Runner:
         an announced open time, else every ``poll`` seconds (one API request each)."""
         specs = list(specs if specs is not None else self.models.models)
         tournaments = sorted({s.tournament for s in specs if s.enabled})
-        end = self.clock.monotonic() + max(0.0, duration)
-        for _ in range(int(duration / 0.2) + 2):  # each pass sleeps >= 0.2 s or returns
-            rounds = take_snapshot(self.client, tournaments).rounds
-            now = self.now()
-            closed = {t: r for t, r in rounds.items() if r is None or not r.is_open(now)}
-            left = end - self.clock.monotonic()
-            if not closed:
-                return True
-            if left <= 0:
-                break
-            known = [(r.open_time - now).total_seconds() for r in closed.values() if r]
-            soonest = min((k for k in known if k > 0), default=poll)
-            nap = max(0.2, min(left, poll, soonest + 0.2))
-            log.info(
-                "no round open yet in %s: waiting %.1fs (at most %.0fs more)",
-                ", ".join(t.label for t in closed),
-                nap,
-                left,
-            )
-            self.clock.sleep(nap)
-        log.warning("waited %.0fs and no round opened in every tournament", duration)
-        return False
+        return wait_for_open(self.client, self.clock, self.now, tournaments, duration, poll)
 
     def status(self) -> list[dict[str, object]]:
         """Each configured model this round: the API's state merged with the ledger's record."""
@@ -228,7 +186,7 @@ class Runner:
         waits that many seconds at most for a round that has not opened yet."""
         if late not in LATE_POLICIES:
             raise ConfigError(f"late policy {late!r}: use one of {', '.join(LATE_POLICIES)}")
-        specs = self._select(only)
+        specs = select(self.models, only)
         if wait_open > 0 and not check:
             self.wait_for_open(specs, wait_open)
         with self.lock(lock_wait), Ledger(self.settings.state_path) as ledger:
@@ -292,7 +250,7 @@ class Runner:
             plan = self._plan(specs, "submit" if check else late)
         report.rounds = dict(plan.rounds)
         if check:
-            plan = _all_to_predict(plan)
+            plan = all_to_predict(plan)
         ctx = RunContext(
             settings=self.settings,
             client=self.client,
@@ -335,40 +293,3 @@ class Runner:
         if left > 0:
             self.client.retry_until(self.clock.monotonic() + left - self.report_margin)
             log.debug("retries stop %.0fs from now", left - self.report_margin)
-
-    def _select(self, only: Sequence[str] | None) -> list[ModelSpec]:
-        specs = self.models.models
-        if not only:
-            return list(specs)
-        names = set(only)
-        unknown = names - {s.name for s in specs}
-        if unknown:
-            raise ConfigError(
-                f"not in {self.models.path}: {', '.join(sorted(unknown))} (check --model names)"
-            )
-        # Keep blend components of selected blends so they can be predicted.
-        wanted = set(names)
-        for s in specs:
-            if s.name in names and s.blend:
-                wanted |= set(s.blend)
-        return [s if s.name in names else _disabled(s) for s in specs if s.name in wanted]
-
-
-def _disabled(spec: ModelSpec) -> ModelSpec:
-    return replace(spec, enabled=False)
-
-
-def _all_to_predict(plan: Plan) -> Plan:
-    """For `models check`: every enabled model the account knows predicts on its tournament's
-    current live data, submitted or not; nothing is uploaded. A name the account does not know
-    fails (as the run would fail it)."""
-    models: list[Entry] = []
-    for m in plan.models:
-        rnd = plan.rounds.get(m.spec.tournament)
-        if isinstance(m, NotDue) and m.state in (State.SUBMITTED, State.NO_ROUND) and rnd:
-            models.append(Due(m.spec, State.PENDING, rnd, m.model_id, m.submission, m.reason))
-        elif isinstance(m, Due) and not m.upload:
-            models.append(replace(m, state=State.PENDING))
-        else:
-            models.append(m)
-    return Plan(models=models, rounds=plan.rounds, notes=plan.notes)
