@@ -55,6 +55,8 @@ class Runner:
         self._client = client
         self._own_client = client is None
         self._skew_warned = False
+        self._ctx: RunContext | None = None
+        """The current run's context (for an interrupt to know what it stopped)."""
 
     # -- resources -------------------------------------------------------------------------
 
@@ -196,7 +198,7 @@ class Runner:
             started = time.perf_counter()
             requests_before = self._client.requests if self._client is not None else 0
             error: BaseException | None = None
-            self._ctx: RunContext | None = None
+            self._ctx = None
             try:
                 self._run(
                     report=report,
