@@ -5,12 +5,14 @@ its parts' problems."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cloudpickle
 import pandas as pd
 import pytest
 
+from numerai_autopilot.cli import render
 from numerai_autopilot.config import Settings, load_settings
 from numerai_autopilot.run.report import Status
 from numerai_autopilot.run.runner import Runner
@@ -74,7 +76,9 @@ def settings(sb: Sandbox, tmp_path: Path) -> Settings:
     )
 
 
-def test_plan_names_every_problem_run_would_fail_on(sb: Sandbox, settings: Settings) -> None:
+def test_plan_names_every_problem_run_would_fail_on(
+    sb: Sandbox, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     with Runner(settings) as runner:
         plan = runner.plan()
     problems = dict(plan.problems)
@@ -84,6 +88,13 @@ def test_plan_names_every_problem_run_would_fail_on(sb: Sandbox, settings: Setti
     by = {m.name: m for m in plan.models}
     assert by["duck_ok"].problem is None
     assert sb.submissions() == []
+    render.plan(plan, as_json=True)
+    (doc,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {p["model"]: p["problem"] for p in doc["problems"]} == problems
+    assert {m["model"]: m["problem"] for m in doc["models"]}["duck_pin"] == problems["duck_pin"]
+    render.plan(plan, as_json=False)
+    text = capsys.readouterr().out
+    assert all(f"problem {name}: " in text for name in EXPECTED), text
 
 
 def test_plan_without_due_models_checks_nothing_and_costs_one_request(
