@@ -39,7 +39,7 @@ ENTRIES = {
 EXPECTED = {
     "duck_okay": "did you mean 'duck_ok'?",
     "duck_missing": "nope.pkl does not exist",
-    "duck_dir": "cannot read artifact",
+    "duck_dir": "adir.pkl does not exist",
     "duck_pin": "the models file pins " + "0" * 64,
     "duck_version": "v9.9",
     "duck_magic": "f.pkl is not a lightgbm model file",

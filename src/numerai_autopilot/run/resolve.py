@@ -14,7 +14,7 @@ from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError
 from ..models import infer_format, needs_benchmarks, verify_artifact
 
-_HEAD = 16
+_HEAD = 16  # enough for every magic below and for infer_format's
 # Magic bytes of the formats that have them: a file that starts with another format's magic
 # is the wrong file (or the wrong `format`), whatever its name says.
 _MAGIC = {
@@ -39,12 +39,13 @@ class Resolved:
 def resolve(spec: ModelSpec) -> Resolved:
     """Look at ``spec``'s artifact once. Raises AutopilotError (ModelError or ConfigError)
     naming the model when it is missing, unreadable, of another format, or not its pin."""
-    fmt = infer_format(spec)
-    if fmt == "blend":
-        return Resolved(replace(spec, format=fmt), fmt, benchmarks=False)
+    if spec.blend is not None:
+        return Resolved(replace(spec, format="blend"), "blend", benchmarks=False)
     verify_artifact(spec)  # exists, and matches its pin (the one hash of the run)
-    if spec.artifact is not None:
-        problem = _magic_problem(fmt, spec.artifact, _head(spec.name, spec.artifact))
+    head = None if spec.artifact is None else _head(spec.name, spec.artifact)
+    fmt = infer_format(spec, head=head)  # the one read of its head
+    if spec.artifact is not None and head is not None:
+        problem = _magic_problem(fmt, spec.artifact, head)
         if problem is not None:
             raise ModelError(f"model {spec.name!r}: {problem}")
     pinned = replace(spec, format=fmt, sha256=None)
