@@ -143,6 +143,10 @@ class Submitter:
                     f"uploaded (submission {o.submission_id}) but the API does not list "
                     f"it for round {o.round_number}",
                 )
-            elif any(s.status == "late" for s in ours) and not o.late:
-                o.late = True  # the server's word: the round closed before it arrived
-                self.ctx.record(o)
+            else:
+                # The server's word wins over our clock: it decided when the round closed.
+                said = {s.status for s in ours} & {"late", "on-time"}
+                late = "late" in said if said else o.late
+                if late != o.late:
+                    o.late = late
+                    self.ctx.record(o)
