@@ -33,7 +33,8 @@ def _hit() -> bool:
 def _install() -> None:
     from numerai_autopilot.client import _upload
     from numerai_autopilot.data import _cache
-    from numerai_autopilot.run import execute, ledger
+    from numerai_autopilot.run import ledger
+    from numerai_autopilot.run.runner import Runner
 
     if KILL_AT == "download":
         original = _cache.download_once
@@ -77,14 +78,22 @@ def _install() -> None:
 
         ledger.Ledger.record = record_then_die  # type: ignore[method-assign]
     elif KILL_AT == "after-submit":
-        submit = execute.Execution._submit
+        # Through the public checkpoint seam: the 'done' event of a submitted model comes
+        # after its ledger row is committed.
+        run = Runner.run
 
-        def submit_then_die(self: Any, *args: Any, **kwargs: Any) -> None:
-            submit(self, *args, **kwargs)
-            if _hit():
-                _die()
+        def run_then_die(self: Runner, **kw: Any) -> Any:
+            hook = kw.get("on_event")
 
-        execute.Execution._submit = submit_then_die  # type: ignore[method-assign]
+            def on_event(event: str, outcome: Any) -> None:
+                if hook is not None:
+                    hook(event, outcome)
+                if event == "done" and outcome.status == "submitted" and _hit():
+                    _die()
+
+            return run(self, **{**kw, "on_event": on_event})
+
+        Runner.run = run_then_die  # type: ignore[method-assign]
     elif KILL_AT:
         raise SystemExit(f"unknown FAULTS_KILL_AT {KILL_AT!r}")
 

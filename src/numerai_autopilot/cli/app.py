@@ -83,6 +83,8 @@ def plan(flags: Flags, verbose: Verbose = False) -> None:
     with Runner(flags.settings()) as runner:
         p = runner.plan()
     render.plan(p, as_json=as_json)
+    if p.problems:  # what run would fail on: a scheduler or a pre-commit hook can act on it
+        raise typer.Exit(ExitCode.MODEL_FAILED)
 
 
 @app.command()

@@ -98,7 +98,7 @@ def azure(
 def _apply(steps: list[Step], settings: Settings, source: Path, needs_dockerfile: bool) -> None:
     import shutil
 
-    from ..deploy._apply import apply_steps
+    from ..deploy import apply_steps
     from ..deploy.azure import BICEP
 
     if shutil.which("az") is None:

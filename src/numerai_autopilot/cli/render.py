@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +23,7 @@ _STYLE = {
     Status.CHECKED: "green",
     Status.SKIPPED: "yellow",
     Status.FAILED: "bold red",
+    Status.INTERRUPTED: "bold red",
 }
 
 
@@ -48,7 +50,7 @@ def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
     t.add_column("s", justify="right", no_wrap=True)
     t.add_column("submission / reason", overflow="fold", min_width=12)
     for o in r.outcomes:
-        if o.status is Status.FAILED:
+        if o.status in (Status.FAILED, Status.INTERRUPTED):
             detail = f"at {o.stage}: {o.error}"
         elif o.status is Status.SKIPPED:
             detail = o.error or o.skip or ""
@@ -70,8 +72,13 @@ def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
         f"submitted {s['submitted']}, already {s['already']}, failed {s['failed']}, "
         f"skipped {s['skipped']}"
         + (f", checked {s['checked']}" if s["checked"] else "")
+        + (f", interrupted {s['interrupted']}" if s["interrupted"] else "")
         + f" | downloaded {r.bytes_downloaded / 1e6:.1f} MB | {timing} | exit {r.exit_code}"
     )
+
+
+def _problem_cell(problem: object) -> str:
+    return f"[bold red]{escape(str(problem))}[/]" if problem else ""
 
 
 def plan(p: Plan, *, as_json: bool) -> None:
@@ -85,11 +92,15 @@ def plan(p: Plan, *, as_json: bool) -> None:
             "upload": m.upload,
             "submission": m.submission.id if m.submission else None,
             "reason": m.reason,
+            "problem": m.problem,
         }
         for m in p.models
     ]
+    problems = [{"model": n, "problem": text} for n, text in p.problems]
     if as_json:
-        emit_json({"event": "plan", "models": rows, "pending": len(p.pending)})
+        emit_json(
+            {"event": "plan", "models": rows, "pending": len(p.pending), "problems": problems}
+        )
         return
     t = Table(title="plan", title_justify="left")
     for col in ("model", "tournament", "round", "state", "action", "reason"):
@@ -102,11 +113,13 @@ def plan(p: Plan, *, as_json: bool) -> None:
             str(row["round"] or "-"),
             str(row["state"]),
             action,
-            str(row["reason"] or ""),
+            _problem_cell(row["problem"]) or escape(str(row["reason"] or "")),
         )
     c = console()
     c.print(t)
     c.print(f"{len(p.pending)} of {len(p.models)} models due")
+    for name, text in p.problems:
+        c.print(f"[bold red]problem[/] {escape(name)}: {escape(text)}")
 
 
 def status_rows(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:

@@ -118,7 +118,8 @@ def xgboost_json_features(path: Path) -> list[str] | None:
             doc = json.load(f)
     except (OSError, ValueError):
         return None
-    names = doc.get("learner", {}).get("feature_names") if isinstance(doc, dict) else None
+    learner = doc.get("learner") if isinstance(doc, dict) else None
+    names = learner.get("feature_names") if isinstance(learner, dict) else None
     return names if isinstance(names, list) else None
 
 

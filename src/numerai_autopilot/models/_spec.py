@@ -31,11 +31,12 @@ _BY_SUFFIX = {
 _FUNCTION_LIKE = frozenset({"pickle", "joblib", "function", "entrypoint"})
 
 
-def infer_format(spec: ModelSpec) -> str:
+def infer_format(spec: ModelSpec, *, head: bytes | None = None) -> str:
     """The entry's format: ``spec.format`` when set, else from the artifact's content and name.
 
     A LightGBM text model is recognised by its first line (``tree``) whatever its extension.
-    Raises ConfigError naming the model when the format cannot be told.
+    ``head``: the artifact's first bytes when the caller has read them already. Raises
+    ConfigError naming the model when the format cannot be told.
     """
     if spec.format is not None:
         return spec.format
@@ -45,7 +46,8 @@ def infer_format(spec: ModelSpec) -> str:
         return "entrypoint"
     if spec.artifact is None:
         raise ConfigError(f"model {spec.name!r}: no artifact, so no format to infer")
-    head = _head(spec.artifact)
+    if head is None:
+        head = _head(spec.artifact)
     if head.startswith((b"tree\n", b"tree\r\n")):
         return "lightgbm"
     if head.startswith(b"CBM1"):

@@ -2,13 +2,17 @@
 
 Pure functions over what the API said (rounds, the account's models, their latest
 submissions): no I/O here, so every rule is easy to test and `plan` has no side effects.
+
+Each entry is :class:`Due` (it predicts this run, always in a known open round) or
+:class:`NotDue` (nothing to do, with the reason): the types carry what each stage may rely on.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 from ..client import AccountModel, RoundInfo, SubmissionInfo
 from ..config import ModelSpec, name_key
@@ -26,38 +30,78 @@ class State(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class PlannedModel:
+class Due:
+    """A model that predicts this run: pending itself, or a part of a pending blend (then
+    ``state`` is its own state, SUBMITTED or DISABLED, and nothing is uploaded for it)."""
+
     spec: ModelSpec
     state: State
+    round: RoundInfo
+    """The round it predicts for (a blend part: its blend's round)."""
     model_id: str | None = None
-    round: RoundInfo | None = None
     submission: SubmissionInfo | None = None
     reason: str | None = None
-    predict: bool = False
-    """Predictions are needed: the model is pending, or a component of a pending blend."""
+    problem: str | None = None
+    """What would fail it, known before any data is read (see :mod:`.checks`)."""
+    predict: ClassVar[bool] = True
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     @property
+    def upload_to(self) -> str | None:
+        """The model id its predictions are uploaded to; None for a blend-only part."""
+        return self.model_id if self.state is State.PENDING else None
+
+    @property
     def upload(self) -> bool:
-        return self.state is State.PENDING
+        return self.upload_to is not None
+
+
+@dataclass(frozen=True)
+class NotDue:
+    """A model with nothing to do this run; ``reason`` says why when it is not obvious."""
+
+    spec: ModelSpec
+    state: State
+    model_id: str | None = None
+    round: RoundInfo | None = None
+    submission: SubmissionInfo | None = None
+    reason: str | None = None
+    problem: str | None = None
+    predict: ClassVar[bool] = False
+    upload: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+Entry = Due | NotDue
+PlannedModel = Entry
+"""The older name of a plan entry."""
 
 
 @dataclass(frozen=True)
 class Plan:
-    models: list[PlannedModel]
+    models: list[Entry]
     rounds: Mapping[Tournament, RoundInfo | None]
     notes: list[str] = field(default_factory=list)
 
     @property
-    def pending(self) -> list[PlannedModel]:
-        return [m for m in self.models if m.state is State.PENDING]
+    def pending(self) -> list[Due]:
+        return [m for m in self.models if isinstance(m, Due) and m.upload]
 
     @property
-    def to_predict(self) -> list[PlannedModel]:
-        return [m for m in self.models if m.predict]
+    def to_predict(self) -> list[Due]:
+        return [m for m in self.models if isinstance(m, Due)]
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        """(model, problem) for every entry that would fail: a due one that ``run`` would
+        fail, or an enabled one the account does not know."""
+        return [(m.name, m.problem) for m in self.models if m.problem is not None]
 
     def tournaments_to_predict(self) -> set[Tournament]:
         return {m.spec.tournament for m in self.to_predict}
@@ -84,76 +128,99 @@ def make_plan(
         by_name.setdefault(name_key(m.name), []).append(m)
         names_of.setdefault(m.id, set()).add(name_key(m.name))
 
-    planned: dict[str, PlannedModel] = {}
+    planned: dict[str, Entry] = {}
     for spec in specs:
-        if not spec.enabled:
-            planned[spec.name] = PlannedModel(spec, State.DISABLED, reason="enabled = false")
-            continue
-        found = by_key.get((name_key(spec.name), spec.tournament), {})
-        conflict = _conflict(spec, found, names_of)
-        if conflict is not None:
-            planned[spec.name] = PlannedModel(spec, State.CONFLICT, reason=conflict)
-            continue
-        acct = next(iter(found.values()), None)
-        if acct is None:
-            others = by_name.get(name_key(spec.name))
-            if others:
-                where = ", ".join(sorted(o.tournament.label for o in others))
-                reason = (
-                    f"model {spec.name!r} is in {where}, not {spec.tournament.label}: "
-                    "fix 'tournament' in the models file"
-                )
-            else:
-                reason = (
-                    f"no model named {spec.name!r} in this account's "
-                    f"{spec.tournament.label} models: check the name in the models file"
-                )
-            planned[spec.name] = PlannedModel(spec, State.UNKNOWN_MODEL, reason=reason)
-            continue
-        rnd = rounds.get(spec.tournament)
-        if rnd is None or not now_open.get(spec.tournament, False):
-            planned[spec.name] = PlannedModel(
-                spec,
-                State.NO_ROUND,
-                model_id=acct.id,
-                round=rnd,
-                reason=f"no {spec.tournament.label} round is open",
-            )
-            continue
-        entries = latest.get(acct.id, ())
-        doubt = next((s.doubt for s in entries if s.doubt), None)
-        done = next(
-            (s for s in entries if s.round_number == rnd.number and s.status != "none"), None
+        planned[spec.name] = _entry(
+            spec,
+            by_key=by_key,
+            by_name=by_name,
+            names_of=names_of,
+            rounds=rounds,
+            latest=latest,
+            now_open=now_open,
         )
-        if doubt is not None:
-            planned[spec.name] = PlannedModel(
-                spec,
-                State.UNSURE,
-                model_id=acct.id,
-                round=rnd,
-                reason=(
-                    f"the API cannot say whether {spec.name!r} already submitted "
-                    f"{spec.tournament.label} round {rnd.number} ({doubt}); not submitted, "
-                    "so as never to submit twice: the next run asks again"
-                ),
-            )
-        elif done is not None:
-            planned[spec.name] = PlannedModel(
-                spec, State.SUBMITTED, model_id=acct.id, round=rnd, submission=done
-            )
-        else:
-            planned[spec.name] = PlannedModel(
-                spec, State.PENDING, model_id=acct.id, round=rnd, predict=True
-            )
 
-    # Components of a pending blend predict too, whatever their own state: already submitted,
-    # or disabled (an entry with enabled = false is a blend-only component, never submitted).
-    for p in list(planned.values()):
-        if p.state is State.PENDING and p.spec.blend:
-            for comp in p.spec.blend:
-                if not planned[comp].predict:
-                    planned[comp] = _with_predict(planned[comp])
-    return Plan(models=[planned[s.name] for s in specs], rounds=dict(rounds))
+    return Plan(models=with_blend_parts([planned[s.name] for s in specs]), rounds=dict(rounds))
+
+
+def with_blend_parts(entries: Sequence[Entry]) -> list[Entry]:
+    """``entries`` with the parts of every pending blend made due too, whatever their own
+    state: already submitted, or disabled (an entry with enabled = false is a blend-only part,
+    never submitted). They predict on the blend's round: a disabled part has none of its own."""
+    planned = {e.name: e for e in entries}
+    for p in entries:
+        if isinstance(p, Due) and p.upload and p.spec.blend:
+            for part in p.spec.blend:
+                q = planned.get(part)
+                if q is not None and not isinstance(q, Due):
+                    planned[part] = Due(
+                        q.spec, q.state, p.round, q.model_id, q.submission, q.reason
+                    )
+    return [planned[e.name] for e in entries]
+
+
+def _entry(
+    spec: ModelSpec,
+    *,
+    by_key: Mapping[tuple[str, Tournament], Mapping[str, AccountModel]],
+    by_name: Mapping[str, list[AccountModel]],
+    names_of: Mapping[str, set[str]],
+    rounds: Mapping[Tournament, RoundInfo | None],
+    latest: Mapping[str, Sequence[SubmissionInfo]],
+    now_open: Mapping[Tournament, bool],
+) -> Entry:
+    if not spec.enabled:
+        return NotDue(spec, State.DISABLED, reason="enabled = false")
+    found = by_key.get((name_key(spec.name), spec.tournament), {})
+    conflict = _conflict(spec, found, names_of)
+    if conflict is not None:
+        return NotDue(spec, State.CONFLICT, reason=conflict, problem=conflict)
+    acct = next(iter(found.values()), None)
+    if acct is None:
+        reason = _unknown_reason(spec, by_name)
+        return NotDue(spec, State.UNKNOWN_MODEL, reason=reason, problem=reason)
+    rnd = rounds.get(spec.tournament)
+    if rnd is None or not now_open.get(spec.tournament, False):
+        return NotDue(
+            spec,
+            State.NO_ROUND,
+            model_id=acct.id,
+            round=rnd,
+            reason=f"no {spec.tournament.label} round is open",
+        )
+    entries = latest.get(acct.id, ())
+    doubt = next((s.doubt for s in entries if s.doubt), None)
+    if doubt is not None:
+        reason = (
+            f"the API cannot say whether {spec.name!r} already submitted "
+            f"{spec.tournament.label} round {rnd.number} ({doubt}); not submitted, "
+            "so as never to submit twice: the next run asks again"
+        )
+        return NotDue(spec, State.UNSURE, model_id=acct.id, round=rnd, reason=reason)
+    done = next((s for s in entries if s.round_number == rnd.number and s.status != "none"), None)
+    if done is not None:
+        return NotDue(spec, State.SUBMITTED, model_id=acct.id, round=rnd, submission=done)
+    return Due(spec, State.PENDING, rnd, model_id=acct.id)
+
+
+def _unknown_reason(spec: ModelSpec, by_name: Mapping[str, list[AccountModel]]) -> str:
+    import difflib
+
+    others = by_name.get(name_key(spec.name))
+    if others:
+        where = ", ".join(sorted(o.tournament.label for o in others))
+        return (
+            f"model {spec.name!r} is in {where}, not {spec.tournament.label}: "
+            "fix 'tournament' in the models file"
+        )
+    t = spec.tournament
+    same = sorted({m.name for ms in by_name.values() for m in ms if m.tournament is t})
+    close = difflib.get_close_matches(spec.name, same, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"no model named {spec.name!r} in this account's {spec.tournament.label} models{hint}: "
+        "check the name in the models file"
+    )
 
 
 def _conflict(
@@ -179,5 +246,8 @@ def _conflict(
     return None
 
 
-def _with_predict(p: PlannedModel) -> PlannedModel:
-    return PlannedModel(p.spec, p.state, p.model_id, p.round, p.submission, p.reason, predict=True)
+def with_problem(entry: Entry, problem: str | None) -> Entry:
+    """``entry`` with ``problem`` set (the first one found wins)."""
+    if problem is None or entry.problem is not None:
+        return entry
+    return replace(entry, problem=problem)

@@ -9,9 +9,10 @@ from typing import Any
 
 from ..client import RoundInfo
 from ..clock import format_time
+from ..errors import ExitCode
 from ..tournaments import Tournament
 from .ledger import Ledger
-from .plan import PlannedModel, State
+from .plan import Due, Entry, State
 
 
 class Status(enum.StrEnum):
@@ -20,9 +21,11 @@ class Status(enum.StrEnum):
     FAILED = "failed"  # could not submit: see error
     SKIPPED = "skipped"  # nothing due (no round open, disabled)
     CHECKED = "checked"  # `models check`: predicted and validated, not uploaded
+    INTERRUPTED = "interrupted"  # Ctrl-C before it finished: the next run resumes it
 
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_ROUND = 0, 1, 2, 3
+FAILURES = frozenset({Status.FAILED, Status.INTERRUPTED})
+"""Statuses that leave a due model without its submission."""
 
 STAGES = ("resolve", "download", "load", "predict", "validate", "upload")
 
@@ -67,17 +70,21 @@ class RunReport:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status is Status.FAILED]
+        """The models left without their submission: failed or interrupted."""
+        return [o for o in self.outcomes if o.status in FAILURES]
 
     @property
     def exit_code(self) -> int:
-        """0 all due submitted or nothing due; 1 some model failed; 3 no round open at all."""
+        """0 all due submitted or nothing due; 1 some model failed; 3 no round open at all;
+        130 interrupted (Ctrl-C) before every model finished."""
+        if any(o.status is Status.INTERRUPTED for o in self.outcomes):
+            return int(ExitCode.INTERRUPTED)
         if self.failed:
-            return EXIT_FAILED
+            return int(ExitCode.MODEL_FAILED)
         active = [o for o in self.outcomes if o.skip != "disabled"]
         if active and all(o.skip == "no-round" for o in active):
-            return EXIT_NO_ROUND
-        return EXIT_OK
+            return int(ExitCode.NO_ROUND)
+        return int(ExitCode.OK)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,8 +110,8 @@ class RunReport:
         }
 
 
-def initial_outcome(m: PlannedModel) -> Outcome:
-    """A model's outcome before any work: final for models with nothing to do; a pending model
+def initial_outcome(m: Entry) -> Outcome:
+    """A model's outcome before any work: final for models with nothing to do; a due model
     starts as failed ("not finished") so a run that dies mid-way reports it truthfully."""
     o = Outcome(
         m.name,
@@ -113,18 +120,37 @@ def initial_outcome(m: PlannedModel) -> Outcome:
         round_number=m.round.number if m.round else None,
         model_id=m.model_id,
     )
-    if m.state is State.PENDING:
+    if isinstance(m, Due):
         o.error = "not finished (the run stopped before this model)"
-    elif m.state is State.SUBMITTED:
-        o.status, o.stage = Status.ALREADY, "done"
-        o.submission_id = m.submission.id if m.submission else None
-    elif m.state is State.NO_ROUND:
-        o.status, o.skip, o.error = Status.SKIPPED, "no-round", m.reason
-    elif m.state is State.DISABLED:
-        o.status, o.skip = Status.SKIPPED, "disabled"
+        if not m.upload:
+            # A blend-only part: its own state stands, whatever its predictions become.
+            o.error = None
+            o.status, o.stage = _not_due_status(o, m.state, m.reason, m.submission)
     else:
-        o.error = m.reason
+        o.status, o.stage = _not_due_status(o, m.state, m.reason, m.submission)
     return o
+
+
+def _not_due_status(
+    o: Outcome, state: State, reason: str | None, submission: object
+) -> tuple[Status, str]:
+    if state is State.SUBMITTED:
+        o.submission_id = getattr(submission, "id", None)
+        return Status.ALREADY, "done"
+    if state is State.NO_ROUND:
+        o.skip, o.error = "no-round", reason
+        return Status.SKIPPED, "plan"
+    if state is State.DISABLED:
+        o.skip = "disabled"
+        return Status.SKIPPED, "plan"
+    o.error = reason
+    return Status.FAILED, "plan"
+
+
+def interrupt(o: Outcome) -> None:
+    """Mark an unfinished outcome as stopped by Ctrl-C (kept apart from real failures)."""
+    o.status = Status.INTERRUPTED
+    o.error = f"interrupted at {o.stage}; the next run resumes it"
 
 
 def record(ledger: Ledger, run_id: str, o: Outcome) -> None:

@@ -9,50 +9,30 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Literal
 
-import filelock
-
-from ..client import NumeraiClient
-from ..client._snapshot import take_snapshot
+from ..client import NumeraiClient, take_snapshot
 from ..clock import Clock, SystemClock
 from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
-from ..errors import ConfigError, LockedError, exit_code_for
+from ..errors import ConfigError, exit_code_for
+from .context import LATE_POLICIES, EventHook, LatePolicy, RunContext, Timer
 from .ledger import Ledger
-from .plan import Plan, PlannedModel, State, make_plan
-from .report import Outcome, RunReport, initial_outcome, record
+from .lock import run_lock
+from .plan import Plan, make_plan
+from .report import Outcome, RunReport, initial_outcome, interrupt, record
+from .select import all_to_predict, select
+from .waiting import wait_for_open
 
 log = logging.getLogger(__name__)
 
-EventHook = Callable[[str, Outcome], None]
-"""Called with (event, outcome) as models move on: 'planned', 'predicted', 'done'."""
-
-LatePolicy = Literal["submit", "skip"]
-"""After a round's close: ``submit`` anyway (Numerai accepts it as late and queues it for the
-next round) or ``skip`` (report the model as not submitted)."""
-LATE_POLICIES: tuple[LatePolicy, ...] = ("submit", "skip")
+__all__ = ["LATE_POLICIES", "EventHook", "LatePolicy", "Runner"]
 
 SKEW_TOLERANCE = 5.0
 """Seconds of disagreement with the server's clock ignored (its Date has 1 s resolution)."""
 REPORT_MARGIN = 60.0
 """Seconds before a round's close after which no retry wait starts: time left to report."""
-
-
-@dataclass
-class _Timer:
-    totals: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.totals[name] = self.totals.get(name, 0.0) + time.perf_counter() - t0
 
 
 class Runner:
@@ -74,8 +54,10 @@ class Runner:
         self._client = client
         self._own_client = client is None
         self._skew_warned = False
+        self._ctx: RunContext | None = None
         self.run_id: str | None = None
-        """The ledger id of the current (or last) run, once :meth:`run` has started its row."""
+        """The ledger id of the run once :meth:`run` has started its row (errors before: none)."""
+        """The current run's context (for an interrupt to know what it stopped)."""
 
     # -- resources -------------------------------------------------------------------------
 
@@ -121,36 +103,32 @@ class Runner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def lock(self, wait: float = 0.0) -> Iterator[None]:
+    def lock(self, wait: float = 0.0) -> AbstractContextManager[None]:
         """Hold the state dir's run lock, so two runs never both upload."""
-        state = self.settings.state_path
-        path = state / "run.lock"
-        lock = filelock.FileLock(path)
-        try:
-            state.mkdir(parents=True, exist_ok=True)
-            lock.acquire(timeout=max(0.0, wait))
-        # filelock.Timeout is an OSError: it must be caught first.
-        except filelock.Timeout:
-            raise LockedError(
-                f"another run holds {path}: it is still submitting; wait for it to finish "
-                "(or pass --wait-lock SECONDS)"
-            ) from None
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot take the run lock {path}: {exc.strerror or exc}; NUMERAI_STATE_DIR / "
-                "NUMERAI_DATA_DIR must be a writable directory"
-            ) from exc
-        try:
-            yield
-        finally:
-            lock.release()
+        return run_lock(self.settings.state_path, wait)
 
     # -- plan ------------------------------------------------------------------------------
 
-    def plan(self, specs: Sequence[ModelSpec] | None = None, *, late: LatePolicy = "skip") -> Plan:
-        """Steps 1-3 without side effects: rounds, status, and what is due. With ``late`` =
-        ``submit``, a round that has opened and closed still takes submissions (as late)."""
+    def plan(
+        self,
+        specs: Sequence[ModelSpec] | None = None,
+        *,
+        late: LatePolicy = "skip",
+        check: bool = True,
+    ) -> Plan:
+        """Steps 1-3 without uploads: rounds, status, and what is due. With ``late`` =
+        ``submit``, a round that has opened and closed still takes submissions (as late).
+
+        ``check`` (the default) also looks, cheaply, for what would fail a due model (see
+        :mod:`.checks`): each entry's ``problem``, all of them in ``Plan.problems``."""
+        p = self._plan(specs, late)
+        if not check or not p.to_predict:
+            return p
+        from .checks import check_plan  # imports the model and data helpers: only when due
+
+        return check_plan(p, self.client, self.settings.state_path / "cache")
+
+    def _plan(self, specs: Sequence[ModelSpec] | None, late: LatePolicy) -> Plan:
         specs = list(specs if specs is not None else self.models.models)
         tournaments = {s.tournament for s in specs if s.enabled}
         status = take_snapshot(self.client, sorted(tournaments))
@@ -169,32 +147,11 @@ class Runner:
         an announced open time, else every ``poll`` seconds (one API request each)."""
         specs = list(specs if specs is not None else self.models.models)
         tournaments = sorted({s.tournament for s in specs if s.enabled})
-        end = self.clock.monotonic() + max(0.0, duration)
-        for _ in range(int(duration / 0.2) + 2):  # each pass sleeps >= 0.2 s or returns
-            rounds = take_snapshot(self.client, tournaments).rounds
-            now = self.now()
-            closed = {t: r for t, r in rounds.items() if r is None or not r.is_open(now)}
-            left = end - self.clock.monotonic()
-            if not closed:
-                return True
-            if left <= 0:
-                break
-            known = [(r.open_time - now).total_seconds() for r in closed.values() if r]
-            soonest = min((k for k in known if k > 0), default=poll)
-            nap = max(0.2, min(left, poll, soonest + 0.2))
-            log.info(
-                "no round open yet in %s: waiting %.1fs (at most %.0fs more)",
-                ", ".join(t.label for t in closed),
-                nap,
-                left,
-            )
-            self.clock.sleep(nap)
-        log.warning("waited %.0fs and no round opened in every tournament", duration)
-        return False
+        return wait_for_open(self.client, self.clock, self.now, tournaments, duration, poll)
 
     def status(self) -> list[dict[str, object]]:
         """Each configured model this round: the API's state merged with the ledger's record."""
-        p = self.plan()
+        p = self._plan(None, "skip")
         rows: list[dict[str, object]] = []
         with Ledger(self.settings.state_path) as ledger:
             for m in p.models:
@@ -232,46 +189,39 @@ class Runner:
         waits that many seconds at most for a round that has not opened yet."""
         if late not in LATE_POLICIES:
             raise ConfigError(f"late policy {late!r}: use one of {', '.join(LATE_POLICIES)}")
-        specs = self._select(only)
+        self.run_id = None
+        specs = select(self.models, only)
         if wait_open > 0 and not check:
             self.wait_for_open(specs, wait_open)
-        self.run_id = None
         with self.lock(lock_wait), Ledger(self.settings.state_path) as ledger:
             run_id = self.run_id = ledger.start_run("check" if check else "run", trigger_id)
-            timer = _Timer()
-            error: BaseException | None = None
             report = RunReport(run_id=run_id, outcomes=[], rounds={})
+            timer = Timer()
             started = time.perf_counter()
             requests_before = self._client.requests if self._client is not None else 0
+            error: BaseException | None = None
+            self._ctx = None
             try:
-                with timer.stage("resolve"):
-                    plan = self.plan(specs, late="submit" if check else late)
-                report.rounds = dict(plan.rounds)
-                if check:
-                    plan = _all_to_predict(plan)
-                for m in plan.models:
-                    o = initial_outcome(m)
-                    report.outcomes.append(o)
-                    record(ledger, run_id, o)
-                    if on_event:
-                        on_event("planned", o)
-                if plan.to_predict:
-                    # Imported only when there is work: an idle run never loads pandas or models.
-                    from .execute import Execution
-
-                    self._bound_retries(plan)
-                    Execution(
-                        runner=self,
-                        plan=plan,
-                        ledger=ledger,
-                        run_id=run_id,
-                        timer=timer,
-                        report=report,
-                        trigger_id=trigger_id,
-                        check=check,
-                        on_event=on_event,
-                        late=late,
-                    ).go()
+                self._run(
+                    report=report,
+                    ledger=ledger,
+                    run_id=run_id,
+                    timer=timer,
+                    specs=specs,
+                    trigger_id=trigger_id,
+                    check=check,
+                    on_event=on_event,
+                    late=late,
+                )
+            except KeyboardInterrupt as exc:
+                # Ctrl-C: what was uploaded stays submitted; the rest is marked interrupted.
+                error = exc
+                if self._ctx is not None:
+                    for o in report.outcomes:
+                        if o.name in self._ctx.unfinished():
+                            interrupt(o)
+                            record(ledger, run_id, o)
+                raise
             except BaseException as exc:
                 error = exc
                 raise
@@ -282,16 +232,59 @@ class Runner:
                 report.timings = {**timer.totals, "total": time.perf_counter() - started}
                 if self._client is not None:
                     report.api_requests = self._client.requests - requests_before
-                # An error that escapes is what the run came to: its exit code, not the report's.
                 code = report.exit_code if error is None else int(exit_code_for(error))
-                ledger.finish_run(
-                    run_id,
-                    code,
-                    report.summary(),
-                    report.timings,
-                    error=None if error is None else str(error) or type(error).__name__,
-                )
+                text = None if error is None else (str(error) or type(error).__name__)
+                ledger.finish_run(run_id, code, report.summary(), report.timings, error=text)
             return report
+
+    def _run(
+        self,
+        *,
+        report: RunReport,
+        ledger: Ledger,
+        run_id: str,
+        timer: Timer,
+        specs: Sequence[ModelSpec],
+        trigger_id: str | None,
+        check: bool,
+        on_event: EventHook | None,
+        late: LatePolicy,
+    ) -> None:
+        with timer.stage("resolve"):
+            plan = self._plan(specs, "submit" if check else late)
+        report.rounds = dict(plan.rounds)
+        if check:
+            plan = all_to_predict(plan)
+        ctx = RunContext(
+            settings=self.settings,
+            client=self.client,
+            ledger=ledger,
+            run_id=run_id,
+            now=self.now,
+            monotonic=self.clock.monotonic,
+            timer=timer,
+            late=late,
+            trigger_id=trigger_id,
+            check=check,
+            due=frozenset(m.name for m in plan.pending),
+            parts_only=frozenset(m.name for m in plan.to_predict if not m.upload),
+        )
+        self._ctx = ctx
+        if on_event is not None:
+            ctx.on_event = on_event
+        outcomes: dict[str, Outcome] = {}
+        for m in plan.models:
+            o = initial_outcome(m)
+            outcomes[m.name] = o
+            report.outcomes.append(o)
+            ctx.record(o)
+            ctx.emit("planned", o)
+        if plan.to_predict:
+            # Imported only when there is work: an idle run never loads pandas or models.
+            from .execute import execute
+
+            self._bound_retries(plan)
+            report.bytes_downloaded = execute(ctx, plan.to_predict, outcomes)
 
     def _bound_retries(self, plan: Plan) -> None:
         """Stop retrying in time to report before the earliest close of a round with work
@@ -304,43 +297,3 @@ class Runner:
         if left > 0:
             self.client.retry_until(self.clock.monotonic() + left - self.report_margin)
             log.debug("retries stop %.0fs from now", left - self.report_margin)
-
-    def _select(self, only: Sequence[str] | None) -> list[ModelSpec]:
-        specs = self.models.models
-        if not only:
-            return list(specs)
-        names = set(only)
-        unknown = names - {s.name for s in specs}
-        if unknown:
-            raise ConfigError(
-                f"not in {self.models.path}: {', '.join(sorted(unknown))} (check --model names)"
-            )
-        # Keep blend components of selected blends so they can be predicted.
-        wanted = set(names)
-        for s in specs:
-            if s.name in names and s.blend:
-                wanted |= set(s.blend)
-        return [s if s.name in names else _disabled(s) for s in specs if s.name in wanted]
-
-
-def _disabled(spec: ModelSpec) -> ModelSpec:
-    from dataclasses import replace
-
-    return replace(spec, enabled=False)
-
-
-def _all_to_predict(plan: Plan) -> Plan:
-    """For `models check`: every enabled model predicts on its tournament's current live data,
-    submitted or not, known to the account or not; nothing is uploaded."""
-    models = []
-    for m in plan.models:
-        rnd = plan.rounds.get(m.spec.tournament)
-        if m.state is not State.DISABLED and rnd is not None:
-            models.append(
-                PlannedModel(
-                    m.spec, State.PENDING, m.model_id, rnd, m.submission, m.reason, predict=True
-                )
-            )
-        else:
-            models.append(m)
-    return Plan(models=models, rounds=plan.rounds, notes=plan.notes)

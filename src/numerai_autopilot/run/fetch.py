@@ -1,0 +1,152 @@
+"""The data stages: group the jobs by tournament and data version, download each group's files
+once, load each live frame once with only the columns its models read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from ..data import DataCache, load_frame, read_feature_sets, resolve_version
+from ..errors import AutopilotError, UnreadableDataError
+from ..models import declared_features
+from ..tournaments import Tournament
+from .context import RunContext
+from .job import Job
+from .worker import LiveData
+
+T = TypeVar("T")
+
+
+@dataclass
+class Group:
+    """The jobs of one tournament and data version, and the data they share."""
+
+    tournament: Tournament
+    round_number: int
+    version: str
+    listed: frozenset[str]
+    jobs: list[Job] = field(default_factory=list)
+    paths: dict[str, Path] = field(default_factory=dict)
+    live: LiveData | None = None
+
+
+def group(ctx: RunContext, jobs: Sequence[Job]) -> list[Group]:
+    """One listDatasets per tournament; a job whose data version is not listed fails alone."""
+    listed: dict[Tournament, list[str]] = {}
+    groups: dict[tuple[Tournament, str], Group] = {}
+    for job in jobs:
+        t, rnd = job.tournament, job.entry.round
+        try:
+            if t not in listed:
+                listed[t] = ctx.client.list_datasets(t, rnd.number)
+            version = resolve_version(listed[t], t, job.entry.spec.data_version)
+        except AutopilotError as exc:
+            ctx.fail(job.outcome, "download", str(exc))
+            continue
+        g = groups.get((t, version))
+        if g is None:
+            g = groups[(t, version)] = Group(t, rnd.number, version, frozenset(listed[t]))
+        g.jobs.append(job)
+    return list(groups.values())
+
+
+def download(ctx: RunContext, cache: DataCache, groups: Sequence[Group]) -> list[Group]:
+    """Fetch each group's live file, features.json and (when a model may take them) the
+    benchmark models; the groups whose download failed have their jobs failed and are dropped."""
+    ok = []
+    for g in groups:
+        rules = g.tournament.rules
+        base = f"{rules.dataset_prefix}{g.version}/"
+        wanted = {"live": base + rules.live_file}
+        if base + "features.json" in g.listed:
+            wanted["features"] = base + "features.json"
+        bench = base + "live_benchmark_models.parquet"
+        if bench in g.listed and any(j.resolved.benchmarks for j in g.jobs):
+            wanted["benchmarks"] = bench
+        try:
+            g.paths = {k: cache.fetch(g.tournament, g.round_number, v) for k, v in wanted.items()}
+        except AutopilotError as exc:
+            _fail_group(ctx, g, "download", str(exc))
+            continue
+        ok.append(g)
+    return ok
+
+
+def load(ctx: RunContext, cache: DataCache, groups: Sequence[Group]) -> list[Group]:
+    """Read each group's live frame once, projected on the union of its models' features. A
+    cached file that fails to load is evicted, so the next attempt downloads it again."""
+    ok = []
+    for g in groups:
+        try:
+            _load(ctx, cache, g)
+        except AutopilotError as exc:
+            _fail_group(ctx, g, "load", str(exc))
+            continue
+        ok.append(g)
+    return ok
+
+
+def _evicting(cache: DataCache, path: Path, read: Callable[[], T]) -> T:
+    """``read()`` of a cached ``path``; a file that cannot be read leaves the cache with it."""
+    try:
+        return read()
+    except UnreadableDataError:
+        cache.evict(path)
+        raise
+
+
+def _load(ctx: RunContext, cache: DataCache, g: Group) -> None:
+    rules = g.tournament.rules
+    paths = g.paths
+    fsets = None
+    if "features" in paths:
+        fsets = _evicting(cache, paths["features"], lambda: read_feature_sets(paths["features"]))
+    # A model whose features cannot be resolved (unknown set, unreadable list) fails alone;
+    # the others still load only the columns they need.
+    needed: list[list[str] | None] = []
+    for job in list(g.jobs):
+        try:
+            needed.append(_declared(job, fsets))
+        except AutopilotError as exc:
+            g.jobs.remove(job)
+            ctx.fail(job.outcome, "load", str(exc))
+    columns = _union(needed)
+    frame = _evicting(
+        cache,
+        paths["live"],
+        lambda: load_frame(paths["live"], columns=columns, index=rules.id_column),
+    )
+    bench = None
+    if "benchmarks" in paths:
+        bench = _evicting(
+            cache,
+            paths["benchmarks"],
+            lambda: load_frame(paths["benchmarks"], index=rules.id_column),
+        )
+    g.live = LiveData(frame=frame, benchmarks=bench, feature_sets=fsets)
+    for job in g.jobs:
+        job.live_ids = frame.index
+
+
+def _fail_group(ctx: RunContext, g: Group, stage: str, error: str) -> None:
+    g.live = None
+    for job in g.jobs:
+        ctx.fail(job.outcome, stage, error)
+    g.jobs = []
+
+
+def _declared(job: Job, fsets: Mapping[str, list[str]] | None) -> list[str] | None:
+    """The features ``job`` will read ([] for blends and prediction files; None: unknown)."""
+    if job.resolved.fmt in ("blend", "predictions"):
+        return []
+    return declared_features(job.resolved.spec, fsets)
+
+
+def _union(needed: Sequence[list[str] | None]) -> list[str] | None:
+    """The columns to load: the union of what the models need, or None (all) when some
+    model's features cannot be known without loading it (a pickle, a function)."""
+    if any(n is None for n in needed):
+        return None
+    return sorted({c for n in needed if n is not None for c in n})

@@ -1,0 +1,46 @@
+"""Which entries a run looks at: ``--model`` selections, and everything for `models check`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..config import ModelsConfig, ModelSpec
+from ..errors import ConfigError
+from .plan import Due, Entry, NotDue, Plan, State, with_blend_parts
+
+
+def select(models: ModelsConfig, only: Sequence[str] | None) -> list[ModelSpec]:
+    """The entries named in ``only`` (all when empty), with the parts of selected blends kept
+    as disabled entries so they can be predicted for their blend."""
+    specs = models.models
+    if not only:
+        return list(specs)
+    names = set(only)
+    unknown = names - {s.name for s in specs}
+    if unknown:
+        raise ConfigError(
+            f"not in {models.path}: {', '.join(sorted(unknown))} (check --model names)"
+        )
+    wanted = set(names)
+    for s in specs:
+        if s.name in names and s.blend:
+            wanted |= set(s.blend)
+    return [s if s.name in names else replace(s, enabled=False) for s in specs if s.name in wanted]
+
+
+def all_to_predict(plan: Plan) -> Plan:
+    """For `models check`: every enabled model the account knows predicts on its tournament's
+    current live data, submitted or not; nothing is uploaded. A name the account does not know
+    stays failed (as the run fails it); disabled entries predict only as blend parts."""
+    models: list[Entry] = []
+    for m in plan.models:
+        rnd = plan.rounds.get(m.spec.tournament)
+        known = m.model_id is not None and m.state is not State.DISABLED
+        if known and rnd is not None and (isinstance(m, NotDue) or not m.upload):
+            models.append(Due(m.spec, State.PENDING, rnd, m.model_id, m.submission, m.reason))
+        elif isinstance(m, Due) and not m.upload:
+            models.append(NotDue(m.spec, m.state, m.model_id, None, m.submission, m.reason))
+        else:
+            models.append(m)
+    return Plan(models=with_blend_parts(models), rounds=plan.rounds, notes=plan.notes)
