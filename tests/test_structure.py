@@ -35,8 +35,6 @@ KNOWN_DEBT_LONG: frozenset[str] = frozenset(
     {
         f"{PACKAGE}.run.runner",  # rewritten on branch "pipeline"
         f"{PACKAGE}.run.execute",  # rewritten on branch "pipeline"
-        # The lead is changing it (run history in one store): a small cut once that settles.
-        f"{PACKAGE}.schedule.scheduler",
     }
 )
 # Importers still reaching into another package's private module. The names they need are
