@@ -31,13 +31,7 @@ MAX_LINES = 300
 # branch "pipeline") is a circle only through execute's TYPE_CHECKING import, which this check
 # does not count (see the module docstring).
 KNOWN_DEBT_CYCLES: frozenset[frozenset[str]] = frozenset()
-KNOWN_DEBT_LONG: frozenset[str] = frozenset(
-    {
-        f"{PACKAGE}.config",  # changed on another branch now; split it after that merge
-        # The lead is changing it (run history in one store): a small cut once that settles.
-        f"{PACKAGE}.schedule.scheduler",
-    }
-)
+KNOWN_DEBT_LONG: frozenset[str] = frozenset()
 # Importers still reaching into another package's private module: none left.
 KNOWN_DEBT_PRIVATE: frozenset[str] = frozenset()
 

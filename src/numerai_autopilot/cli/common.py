@@ -26,7 +26,7 @@ def _opt(help_text: str) -> Any:
 
 
 SETTING_OPTIONS: dict[str, Any] = {
-    # setting -> its option's type; the variable named in each help is config.py's table.
+    # setting -> its option's type; the variable named in each help is config/_settings.py's table.
     "models_dir": Annotated[
         Path | None,
         _opt(
@@ -110,7 +110,7 @@ SETTING_OPTIONS: dict[str, Any] = {
     ],
 }
 
-# The groups commands take, so that adding a setting is adding it here and to config.py.
+# The groups commands take, so that adding a setting is adding it here and to config/_settings.py.
 DIRS = ("models_dir", "data_dir", "state_dir")
 API = ("api_url", "public_id", "secret_key", "http_timeout")
 ALERTS = ("notify_urls", "notify_on_success", "healthcheck_url")

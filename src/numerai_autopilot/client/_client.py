@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +14,7 @@ from ..clock import Clock, SystemClock
 from ..errors import ConfigError, NotFoundError, RoundClosedError
 from ..tournaments import Tournament
 from . import _queries as q
+from ._auth import api_token
 from ._graphql import GraphQL, require, shape_error
 from ._parse import (
     account_models_of,
@@ -32,7 +32,6 @@ from ._upload import Uploader
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 LatestMap = dict[str, list[SubmissionInfo]]
-_KEY_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace: a header value
 
 
 class NumeraiClient:
@@ -60,23 +59,7 @@ class NumeraiClient:
         retry_wait_initial: float = 0.5,
         retry_wait_max: float = 15.0,
     ) -> None:
-        if (public_id is None) != (secret_key is None) or public_id == "" or secret_key == "":
-            raise ConfigError(
-                "the Numerai API key needs both halves: set NUMERAI_PUBLIC_ID and "
-                "NUMERAI_SECRET_KEY (or neither, for public calls only)"
-            )
-        token = None
-        if public_id is not None and secret_key is not None:
-            for name, value in (
-                ("NUMERAI_PUBLIC_ID", public_id),
-                ("NUMERAI_SECRET_KEY", secret_key),
-            ):
-                if not _KEY_CHARS.fullmatch(value):
-                    # Never echo the value: it is a secret.
-                    raise ConfigError(
-                        f"{name} contains spaces or control characters: copy it again"
-                    )
-            token = f"Token {public_id}${secret_key}"
+        token = api_token(public_id, secret_key)
         if timeout <= 0 or retry_attempts < 1 or retry_deadline < 0:
             raise ConfigError("timeout must be > 0, retry_attempts >= 1, retry_deadline >= 0")
         self._url = api_url

@@ -6,7 +6,8 @@ imports included):
 - ``sandbox.py``: :class:`Sandbox`, the facade: lifecycle, the Python controls, the wiring;
 - ``server.py``: HTTP (GraphQL, files, uploads, faults), typed against ``ports.App``;
   ``admin.py``: the ``/_sandbox/`` route table, typed against ``admin.Controls``;
-- ``core.py`` with ``resolvers.py`` and ``schema.py``: Numerai's rules behind GraphQL;
+- ``core.py`` with ``resolvers.py``, ``views.py`` and ``schema.py``: Numerai's rules behind
+  GraphQL;
   ``state.py``, ``rounds.py``, ``faults.py``, ``urls.py``, ``data.py``: the parts they use.
 """
 

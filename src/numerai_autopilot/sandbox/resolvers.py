@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from ..errors import NotFoundError, RoundClosedError
-from .core import ROUND_NOT_OPEN, Caller, SandboxCore
+from .core import ROUND_NOT_OPEN
 from .faults import BAD_URL, LOOSE_INT, Fault, RawInt, duplicate_name
-from .rounds import Round
-from .state import Model, Submission
+from .state import Model
+from .views import Context, round_view, submission_view
 
 DATA_VERSIONS = {
     "v5.2": "6d8e9a52-7d51-4a83-9e0f-0a1d1ecf5202",
@@ -27,12 +26,6 @@ DOCKER_IMAGES = {
 Info = GraphQLResolveInfo[Any]
 
 
-@dataclass
-class Context:
-    core: SandboxCore
-    caller: Caller
-
-
 def _ctx(info: Info) -> Context:
     context: Context = info.context
     return context
@@ -40,35 +33,6 @@ def _ctx(info: Info) -> Context:
 
 def _fault(info: Info, kind: str, model: str | None = None) -> Fault | None:
     return _ctx(info).core.faults.take_answer(kind, info.field_name, model)
-
-
-def round_view(ctx: Context, rnd: Round) -> dict[str, Any]:
-    now = ctx.core.clock.now()
-    return {
-        "number": rnd.number,
-        "tournament": rnd.tournament,
-        "openTime": ctx.caller.time(rnd.open_time),
-        "closeTime": ctx.caller.time(rnd.close_time),
-        "closeStakingTime": ctx.caller.time(rnd.close_staking_time),
-        "resolveTime": ctx.caller.time(rnd.close_time + dt.timedelta(days=31)),
-        "resolvedGeneral": False,
-        "resolvedStaking": rnd.close_staking_time <= now,
-    }
-
-
-def submission_view(ctx: Context, sub: Submission) -> dict[str, Any]:
-    return {
-        "id": sub.id,
-        "filename": sub.filename,
-        "insertedAt": ctx.caller.time(sub.inserted_at),
-        "selected": sub.selected,
-        "status": sub.status,
-        "roundNumber": sub.round,
-        "tournament": sub.tournament,
-        "triggerId": sub.trigger_id,
-        "firstEffectiveDate": ctx.caller.time(sub.inserted_at),
-        "round": round_view(ctx, ctx.core.rounds.get(sub.tournament, sub.round)),
-    }
 
 
 # --- Query ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from graphql import DocumentNode
 from ..clock import Clock, SystemClock
 from ..errors import NotFoundError
 from ..tournaments import Tournament
-from . import admin, resolvers, schema
+from . import admin, resolvers, schema, views
 from .core import Caller, DataSource, SandboxCore
 from .faults import Counters, Faults
 from .rounds import BetweenMode, ClockMode, RoundClock
@@ -260,9 +260,7 @@ class Sandbox:
     def graphql(self, document: DocumentNode, variables: Any, caller: Caller) -> dict[str, Any]:
         """Execute a parsed GraphQL request as ``caller``; one at a time, like a transaction."""
         with self.lock:
-            return schema.run(
-                self.schema, document, variables, resolvers.Context(self.core, caller)
-            )
+            return schema.run(self.schema, document, variables, views.Context(self.core, caller))
 
     def admin(
         self, method: str, path: str, query: Mapping[str, str], body: bytes

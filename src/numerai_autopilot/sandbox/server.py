@@ -17,13 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from graphql import GraphQLError
-
-from . import schema
 from ._s3echo import signature_echo
-from .faults import DOWNLOAD, GRAPHQL, UPLOAD, Fault
+from .faults import DOWNLOAD, GRAPHQL, Fault
 from .ports import App
-from .wire import drifted, parse_range, rejected_by_fault
+from .wire import drifted, parse_graphql, parse_range, rejected_by_fault, request_sort
 
 logger = logging.getLogger(__name__)
 
@@ -127,25 +124,11 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/_sandbox/") or path == "/_sandbox":
             self.send_json(*self.app.admin(method, path, query, body))
             return
-        if method == "POST" and path == "/":
-            sort = GRAPHQL
-        elif method in ("GET", "HEAD") and path.startswith(("/files/", "/submissions/")):
-            sort = DOWNLOAD
-        elif method == "PUT" and path.startswith("/uploads/"):
-            sort = UPLOAD
-        else:
+        sort = request_sort(method, path)
+        if sort is None:
             self.send_json(404, {"error": f"no route for {method} {path}"})
             return
-        request: dict[str, Any] | None = None
-        document = None
-        ops: list[str] = []
-        if sort == GRAPHQL:
-            try:
-                request = json.loads(body or b"null")
-                document = schema.prepare(str(request["query"]))
-                ops = schema.root_fields(document)
-            except (ValueError, TypeError, KeyError, GraphQLError) as exc:
-                logger.debug("unparseable GraphQL request: %s", exc)
+        request, document, ops = parse_graphql(body) if sort == GRAPHQL else (None, None, [])
         method_path = f"{method} {unquote(path)}"
         self.app.tally.request(method_path, ops)
         faults = {f.kind: f for f in self.app.faults.take(sort, ops, method_path)}

@@ -1,16 +1,47 @@
-"""Small pure helpers of the HTTP layer: byte ranges and answer drift."""
+"""Small pure helpers of the HTTP layer: what a request is, byte ranges and answer drift."""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
-from graphql import DocumentNode, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 
-from .faults import Fault
-from .schema import unknown_field_error
+from .faults import DOWNLOAD, GRAPHQL, UPLOAD, Fault
+from .schema import prepare, root_fields, unknown_field_error
+
+logger = logging.getLogger(__name__)
 
 # What the ``missing_fields`` fault removes by default: fields Numerai has dropped before.
 DRIFT_FIELDS = ("closeStakingTime", "roundCloseStaking", "tournament", "status")
+
+
+def request_sort(method: str, path: str) -> str | None:
+    """The sort of request (``faults.GRAPHQL``, ``DOWNLOAD`` or ``UPLOAD``) a method and path
+    make, which decides the faults that apply; None when no route serves them."""
+    if method == "POST" and path == "/":
+        return GRAPHQL
+    if method in ("GET", "HEAD") and path.startswith(("/files/", "/submissions/")):
+        return DOWNLOAD
+    if method == "PUT" and path.startswith("/uploads/"):
+        return UPLOAD
+    return None
+
+
+def parse_graphql(body: bytes) -> tuple[Any, DocumentNode | None, list[str]]:
+    """The JSON request, its parsed document and its root fields, as far as they parse: a
+    document of None is a request to answer 400."""
+    request: Any = None
+    document = None
+    ops: list[str] = []
+    try:
+        request = json.loads(body or b"null")
+        document = prepare(str(request["query"]))
+        ops = root_fields(document)
+    except (ValueError, TypeError, KeyError, GraphQLError) as exc:
+        logger.debug("unparseable GraphQL request: %s", exc)
+    return request, document, ops
 
 
 def strip_fields(value: Any, fields: set[str]) -> Any:

@@ -29,11 +29,9 @@ from ..run.report import RunReport
 from ..tournaments import Tournament
 from ._job import Backoff, JobResult, pause, run_round
 from ._state import RoundRecord, ScheduleState
+from ._wait import next_wait
 
 log = logging.getLogger(__name__)
-
-MIN_SLEEP = 1.0
-"""Least time between two looks at the API, whatever the clock says."""
 
 
 @dataclass
@@ -261,26 +259,14 @@ class Scheduler:
         return result
 
     def _next_wait(self, rounds: dict[Tournament, RoundInfo | None]) -> float:
-        now = self.clock.now()
-        waits: list[float] = []
-        notes: list[str] = []
-        for t, r in rounds.items():
-            if r is None or (not r.is_open(now) and r.open_time <= now):
-                waits.append(self.poll)
-                notes.append(f"{t.label}: next round not announced yet")
-            elif r.open_time > now:
-                waits.append((r.open_time - now).total_seconds())
-                notes.append(f"{t.label}: round {r.number} opens at {format_time(r.open_time)}")
-            elif self._status(t, r) in (None, "running"):
-                waits.append(0.0)  # cut short (stop): due at the next look
-            elif self._status(t, r) == "done" and not self.once_per_round:
-                waits.append(self.poll)
-                notes.append(f"{t.label}: round {r.number} handled; re-checking until it closes")
-            else:
-                deadline = r.deadline()
-                waits.append((deadline - now).total_seconds() if deadline else self.poll)
-                notes.append(f"{t.label}: round {r.number} handled; waiting for it to close")
-        wait = min(self.max_sleep, max(MIN_SLEEP, min(waits, default=self.poll)))
+        wait, notes = next_wait(
+            rounds,
+            self.clock.now(),
+            self._status,
+            poll=self.poll,
+            max_sleep=self.max_sleep,
+            once_per_round=self.once_per_round,
+        )
         self._tell("; ".join(notes), f" (next look in {wait:.0f} s)")
         return wait
 

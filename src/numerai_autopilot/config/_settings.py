@@ -1,0 +1,224 @@
+"""Settings: CLI options over the environment (``NUMERAI_*`` and ``NUMERAI_*_FILE``) over
+defaults, and the sealing of secret variables out of ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import ChainMap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from .. import _platform
+from ..errors import ConfigError
+from ._limits import MAX_HTTP_TIMEOUT, MAX_MEMORY_MB, MAX_MODEL_TIMEOUT
+from ._models_file import MODELS_FILE
+
+DEFAULT_API_URL = "https://api-tournament.numer.ai"
+
+_SETTINGS_ENV = {
+    # field name -> environment variable (every one also has a CLI option)
+    "public_id": "NUMERAI_PUBLIC_ID",
+    "secret_key": "NUMERAI_SECRET_KEY",
+    "models_dir": "NUMERAI_MODELS_DIR",
+    "data_dir": "NUMERAI_DATA_DIR",
+    "state_dir": "NUMERAI_STATE_DIR",
+    "api_url": "NUMERAI_API_URL",
+    "workers": "NUMERAI_WORKERS",
+    "model_timeout": "NUMERAI_MODEL_TIMEOUT",
+    "model_memory_mb": "NUMERAI_MODEL_MEMORY_MB",
+    "http_timeout": "NUMERAI_HTTP_TIMEOUT",
+    "log_format": "NUMERAI_LOG_FORMAT",
+    "notify_urls": "NUMERAI_NOTIFY_URLS",
+    "notify_on_success": "NUMERAI_NOTIFY_ON_SUCCESS",
+    "healthcheck_url": "NUMERAI_HEALTHCHECK_URL",
+    "webhook_secret": "NUMERAI_WEBHOOK_SECRET",
+}
+_SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url", "webhook_secret")
+SECRET_OPTIONS = ("--public-id", "--secret-key", "--webhook-secret")
+"""The command-line options that carry a secret (their values are wiped from the process's
+command line at start: ``_harden``)."""
+_SEALED: dict[str, str] = {}
+"""Secret variables moved out of ``os.environ`` by :func:`seal_secret_environ`."""
+
+
+class Settings(BaseModel):
+    """Everything a run needs to know that is not in the models file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    public_id: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    models_dir: Path = Path("models")
+    data_dir: Path = Path("data")
+    state_dir: Path | None = None
+    api_url: str = Field(default=DEFAULT_API_URL, validate_default=True)
+    workers: int = Field(default_factory=_platform.cpu_count, ge=1)
+    model_timeout: float = Field(default=900.0, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
+    model_memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
+    http_timeout: float = Field(default=30.0, gt=0, le=MAX_HTTP_TIMEOUT, allow_inf_nan=False)
+    log_format: Literal["auto", "rich", "json"] = "auto"
+    notify_urls: SecretStr | None = None
+    notify_on_success: bool = False
+    healthcheck_url: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    """The token `serve` requires of every webhook call (see docs/scheduling.md)."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL such as https://api-tournament.numer.ai")
+        return v.rstrip("/") + "/"
+
+    @property
+    def state_path(self) -> Path:
+        """Where the cache, ledger and lock live: ``state_dir``, else ``data_dir``."""
+        return self.state_dir if self.state_dir is not None else self.data_dir
+
+    @property
+    def models_file(self) -> Path:
+        return self.models_dir / MODELS_FILE
+
+    def require_credentials(self) -> tuple[str, str]:
+        """Both API key halves, or a ConfigError naming the variables to set."""
+        if self.public_id is None or self.secret_key is None:
+            missing = [
+                _SETTINGS_ENV[n] for n in ("public_id", "secret_key") if getattr(self, n) is None
+            ]
+            raise ConfigError(
+                f"missing Numerai API key: set {' and '.join(missing)} "
+                f"(or {' / '.join(m + '_FILE' for m in missing)}) or pass the matching options"
+            )
+        return self.public_id.get_secret_value(), self.secret_key.get_secret_value()
+
+    def secret_values(self) -> list[str]:
+        """Every secret value, for log redaction and leak checks."""
+        out: list[str] = []
+        for name in _SECRET_FIELDS:
+            v = getattr(self, name)
+            if isinstance(v, SecretStr) and v.get_secret_value():
+                out.append(v.get_secret_value())
+        return out
+
+
+@dataclass(frozen=True)
+class SettingsSource:
+    """Where settings come from: CLI options (``None`` = not given) over an environment."""
+
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] | None = None
+    """``None``: the process environment."""
+
+    def explicit(self, name: str) -> bool:
+        """Whether the setting ``name`` was given by an option or a variable (not defaulted)."""
+        env = process_environ() if self.environ is None else self.environ
+        var = _SETTINGS_ENV.get(name, "")
+        return (
+            self.flags.get(name) is not None
+            or bool(env.get(var, "").strip())
+            or bool(env.get(var + "_FILE"))
+        )
+
+
+def secret_env_names() -> list[str]:
+    """The variables that hold a secret, and their ``_FILE`` forms."""
+    names = [_SETTINGS_ENV[f] for f in _SECRET_FIELDS]
+    return names + [n + "_FILE" for n in names]
+
+
+def process_environ() -> Mapping[str, str]:
+    """The process environment, with the secret variables the CLI sealed at start."""
+    return ChainMap(os.environ, _SEALED)
+
+
+def seal_secret_environ() -> list[str]:
+    """Move the secret variables out of ``os.environ`` (no child process inherits them; a
+    model's code cannot find them there); :func:`load_settings` still reads them. Called once
+    by the CLI process at start (``cli.main``), never by the library on its own. Returns the
+    names moved."""
+    moved = [n for n in secret_env_names() if n in os.environ]
+    for name in moved:
+        _SEALED[name] = os.environ.pop(name)
+    return moved
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from ``overrides`` (CLI flags; ``None`` values ignored) over the
+    environment (``NUMERAI_*``, and ``NUMERAI_*_FILE`` for each) over defaults. Every mistake
+    is reported at once, in one :class:`ConfigError` naming each setting."""
+    env = process_environ() if environ is None else environ
+    values, problems = _read_values(overrides or {}, env)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems += _describe_settings_error(exc)
+    else:
+        if not problems:
+            return settings
+    raise ConfigError("invalid settings: " + "; ".join(problems))
+
+
+def salvage_settings(source: SettingsSource) -> tuple[Settings, set[str]]:
+    """The settings that are valid, with defaults for the others, and the names of those
+    dropped: enough to log, alert and record a run whose settings are wrong."""
+    env = process_environ() if source.environ is None else source.environ
+    values, _ = _read_values(source.flags, env)
+    dropped = {n for n in _SETTINGS_ENV if n not in values and source.explicit(n)}
+    for _ in range(len(values) + 1):  # each pass drops at least one bad field
+        try:
+            return Settings(**values), dropped
+        except ValidationError as exc:
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+            if not bad & values.keys():
+                break
+            dropped |= bad
+            values = {k: v for k, v in values.items() if k not in bad}
+    return Settings(), dropped | set(values)
+
+
+def _read_values(
+    overrides: Mapping[str, Any], env: Mapping[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Raw values by field name (flags over variables over ``*_FILE``), and the problems
+    met reading them; a field with a problem is left out."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, var in _SETTINGS_ENV.items():
+        file_var = var + "_FILE"
+        given, from_file = env.get(var, "").strip(), env.get(file_var, "").strip()
+        if given and from_file and overrides.get(name) is None:
+            # Which one wins would be a guess: a stale variable beside a mounted secret
+            # (or the reverse) must not silently decide which key is used.
+            problems.append(f"{var} and {file_var} are both set: unset one of them")
+        elif given:
+            # Stripped: secret stores and `echo` often leave a trailing newline in a key.
+            values[name] = given
+        elif from_file:
+            try:
+                values[name] = Path(from_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                problems.append(f"{file_var}: cannot read {from_file}: {exc.strerror}")
+            except UnicodeDecodeError:
+                # Never echo the bytes: the file may hold a secret.
+                problems.append(f"{file_var}: {from_file} is not UTF-8 text")
+    for name, value in overrides.items():
+        if value is not None:
+            values[name] = value
+    return values, problems
+
+
+def _describe_settings_error(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        var = _SETTINGS_ENV.get(name, name)
+        # Never echo the input: it may be a secret.
+        lines.append(f"{name} ({var} / --{name.replace('_', '-')}): {err['msg']}")
+    return lines
