@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_paths import DEPLOY, VENV_BIN
 
 from numerai_autopilot.deploy.slots import RECOMMENDED
 from numerai_autopilot.deploy.triggers import systemd_units
+from support.deploy_paths import DEPLOY, VENV_BIN
 
 
 def _ini(text: str) -> configparser.ConfigParser:

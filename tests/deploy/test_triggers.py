@@ -8,11 +8,11 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cron_match import fire_times, matches
 
 from numerai_autopilot.deploy.slots import RECOMMENDED, Slots
 from numerai_autopilot.deploy.triggers import KINDS, render_trigger
 from numerai_autopilot.errors import ConfigError
+from support.cron import fire_times, matches
 
 CRON = RECOMMENDED.cron()
 # A week with Tue..Sat rounds: Monday 2026-07-13 .. Monday 2026-07-20 (UTC).

@@ -6,13 +6,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from e2e_support import Workshop, env_for
 
 from numerai_autopilot.cli import main
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.rig import env_for
+from support.workshop import Workshop
 
 C = Tournament.CLASSIC
 
@@ -28,7 +30,8 @@ def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.Com
     )
 
 
-def events(out: str) -> list[dict[str, object]]:
+def events(out: str) -> list[dict[str, Any]]:
+    """The JSON lines of ``out`` (JSON documents: their fields are checked at run time)."""
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
@@ -46,12 +49,12 @@ def test_run_then_rerun_exit_codes_and_json_summary(two_models: dict[str, str]) 
     first = cli(two_models, "run")
     assert first.returncode == 0, first.stderr
     (summary,) = [e for e in events(first.stdout) if e["event"] == "run.summary"]
-    assert summary["summary"]["submitted"] == 2  # type: ignore[index]
-    assert set(summary["timings"]) >= {"resolve", "download", "load", "predict", "upload"}  # type: ignore[arg-type]
+    assert summary["summary"]["submitted"] == 2
+    assert set(summary["timings"]) >= {"resolve", "download", "load", "predict", "upload"}
     second = cli(two_models, "run")
     assert second.returncode == 0
     (summary,) = [e for e in events(second.stdout) if e["event"] == "run.summary"]
-    assert summary["summary"]["already"] == 2  # type: ignore[index]
+    assert summary["summary"]["already"] == 2
 
 
 def test_plan_status_history_and_check(two_models: dict[str, str]) -> None:
@@ -62,13 +65,13 @@ def test_plan_status_history_and_check(two_models: dict[str, str]) -> None:
     check = cli(two_models, "models", "check")
     assert check.returncode == 0, check.stderr
     (summary,) = [e for e in events(check.stdout) if e["event"] == "check.summary"]
-    assert summary["summary"]["checked"] == 2  # type: ignore[index]
+    assert summary["summary"]["checked"] == 2
     # models check uploaded nothing: the plan still has both due.
     assert events(cli(two_models, "plan").stdout)[0]["pending"] == 2
     assert cli(two_models, "run").returncode == 0
     status = cli(two_models, "status")
     rows = events(status.stdout)[0]["models"]
-    assert {(r["model"], r["api"], r["ledger"]) for r in rows} == {  # type: ignore[union-attr]
+    assert {(r["model"], r["api"], r["ledger"]) for r in rows} == {
         ("cli_lgbm", "submitted", "submitted"),
         ("cli_fn", "submitted", "submitted"),
     }

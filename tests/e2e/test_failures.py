@@ -16,7 +16,6 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 import pandas as pd
-from e2e_support import Workshop, env_for, settings_for
 
 from numerai_autopilot.config import load_models_file
 from numerai_autopilot.data import load_frame
@@ -25,6 +24,8 @@ from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.run.worker import LiveData, predict_many
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.rig import env_for, settings_for
+from support.workshop import Workshop
 
 C = Tournament.CLASSIC
 SIMPLE_RETURN = (

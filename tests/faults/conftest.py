@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faults_support import Receiver, Rig
 
 from numerai_autopilot.sandbox import Sandbox
+from support.rig import Receiver, Rig
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import sqlite3
 import time
 from typing import Any
 
-from faults_support import Rig, check_invariants, submissions_count
+from support.invariants import check_invariants, submissions_count
+from support.rig import Rig
 
 
 def _wait_until_running(rig: Rig, timeout: float = 60) -> None:

@@ -8,9 +8,9 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from faults_support import CLASSIC, Rig, check_invariants
-
 from numerai_autopilot.clock import SystemClock
+from support.invariants import check_invariants
+from support.rig import CLASSIC, Rig
 
 
 class SkewedClock(SystemClock):
@@ -26,6 +26,9 @@ class SkewedClock(SystemClock):
 def test_model_ready_after_the_close_is_not_sent_late_by_default_then_late_submit_sends_it(
     rig: Rig, capfd: Any
 ) -> None:
+    # Real time: the sandbox's Date header follows the real clock whatever its time_source, and
+    # the run trusts the server's time over a clock more than 5 s off, so a shifted clock cannot
+    # stand in for these 6 s.
     rig.sb.open_round(duration=6)
     rig.knobs(sleep={"corvus_corone": 7})
     first = rig.cli(capfd=capfd)
@@ -43,7 +46,7 @@ def test_retries_stop_before_the_close_leaving_time_to_report(rig: Rig, capfd: A
     rig.sb.inject("status", code=429, retry_after=30, count=1, match="createSubmission")
     t0 = time.monotonic()
     res = rig.cli(capfd=capfd)
-    first = next(o for o in res.report["outcomes"] if o["status"] == "failed")  # type: ignore[index]
+    first = next(o for o in res.outcomes().values() if o["status"] == "failed")
     check_invariants(rig, res, exit_code=1, failed={first["name"]: "the round closes soon"})
     assert time.monotonic() - t0 < 30  # gave up at once instead of waiting Retry-After
     # With time left the same fault is waited out (test_api_faults: Retry-After honoured).

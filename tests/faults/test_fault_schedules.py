@@ -12,11 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from faults_support import Receiver, Rig, check_invariants
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from numerai_autopilot.sandbox import Sandbox
+from support.invariants import check_invariants
+from support.rig import Receiver, Rig
 
 EXAMPLES = int(os.environ.get("NUMERAI_FAULTS_EXAMPLES", "4"))
 

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from faults_support import NOTIFY_TOKEN, Rig, check_invariants
+from support.invariants import check_invariants
+from support.rig import NOTIFY_TOKEN, Rig
 
 
 def _group_texts(pgid: int) -> list[bytes]:

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from schedule_support import C, Workshop, env_for, slow
 
 from numerai_autopilot.cli import main
 from numerai_autopilot.sandbox import Sandbox
+from support.rig import env_for
+from support.workshop import C, Workshop, slow
 
 SECRET = "cli-test-secret-" + "q" * 30
 

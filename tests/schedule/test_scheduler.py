@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from schedule_support import C, JumpClock, Workshop, flaky, settings_for
 
 from numerai_autopilot.clock import parse_time
 from numerai_autopilot.run.report import RunReport
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.schedule import Backoff, Scheduler
+from support.clocks import JumpClock
+from support.rig import settings_for
+from support.workshop import C, Workshop, flaky
 
 
 def _models(sb: Sandbox, base: Path, *names: str) -> Workshop:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from schedule_support import Workshop, settings_for
 
 from numerai_autopilot.config import Settings
 from numerai_autopilot.errors import ConfigError
@@ -22,6 +21,8 @@ from numerai_autopilot.schedule import (
     require_secret,
     start_server,
 )
+from support.rig import settings_for
+from support.workshop import Workshop
 
 SECRET = "wh-test-secret-" + "k" * 30
 MODELS = ("wh_alpha", "wh_beta")
