@@ -14,7 +14,7 @@ from numerai_autopilot.cli import main
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
 from support.rig import env_for
-from support.workshop import Workshop
+from support.workshop import ArtifactCache, Workshop
 
 C = Tournament.CLASSIC
 
@@ -36,8 +36,8 @@ def events(out: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def two_models(sb: Sandbox, tmp_path: Path) -> dict[str, str]:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def two_models(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> dict[str, str]:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("cli_lgbm")
     w.function("cli_fn")
     w.write_toml()

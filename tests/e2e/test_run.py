@@ -15,7 +15,7 @@ from numerai_autopilot.run.validate import build_submission
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
 from support.rig import settings_for
-from support.workshop import Workshop
+from support.workshop import ArtifactCache, Workshop
 
 
 def _live(
@@ -40,8 +40,8 @@ def _live(
 
 
 @pytest.fixture
-def every_format(sb: Sandbox, tmp_path: Path) -> Workshop:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Workshop:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("duck_lgbm")
     w.xgboost("duck_xgb")
     w.catboost("duck_cat")
@@ -109,8 +109,10 @@ def test_one_run_submits_every_format_and_a_rerun_does_nothing(
     assert len(sb.submissions()) == len(report.outcomes)
 
 
-def test_new_round_downloads_new_live_data(sb: Sandbox, tmp_path: Path) -> None:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def test_new_round_downloads_new_live_data(
+    sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache
+) -> None:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("duck_lgbm")
     w.write_toml()
     w.close()
