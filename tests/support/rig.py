@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from numerai_autopilot.cli.app import run_cli
@@ -227,12 +228,14 @@ class Rig:
         capfd: pytest.CaptureFixture[str],
         *,
         clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
         on_event: EventHook | None = None,
         late: LatePolicy = "skip",
     ) -> Result:
         """The run through the library, as the CLI does it (alerts around ``Runner.run``), for
-        scenarios that need a seam the CLI has no option for (the clock, the events)."""
+        scenarios that need a seam the CLI has no option for (clock, transport, events)."""
         from numerai_autopilot.cli.logs import configure
+        from numerai_autopilot.client import NumeraiClient
         from numerai_autopilot.notify import Alerts
         from numerai_autopilot.run.runner import Runner
 
@@ -242,7 +245,18 @@ class Rig:
         mark = len(self.receiver.requests)
         alerts = Alerts.from_settings(settings)
         alerts.start()
-        with Runner(settings, clock=clock) as runner:
+        public_id, secret = settings.require_credentials()
+        with (
+            NumeraiClient(
+                settings.api_url,
+                public_id,
+                secret,
+                timeout=settings.http_timeout,
+                clock=clock,
+                transport=transport,
+            ) as client,
+            Runner(settings, client=client, clock=clock) as runner,
+        ):
             report = runner.run(on_event=on_event, late=late)
         alerts.finished(report)
         cap = capfd.readouterr()
