@@ -2,11 +2,12 @@
 
 :func:`settings_for` and :func:`env_for` are the run's configuration (as library settings, or
 as the ``NUMERAI_*`` environment a CLI process gets). A :class:`Rig` adds a models dir of cheap
-entry-point models (their behaviour steered by a ``knobs.json`` file: sleep, raise, NaN) and a
-local HTTP :class:`Receiver` that stands in for both the apprise target (``json://``) and the
-healthcheck URL. Runs go through the real CLI, in this process (:meth:`Rig.cli`) or as a child
-process that a driver may kill at a chosen point (:meth:`Rig.spawn`, see ``kill_driver.py``).
-What every scenario then asserts is in ``invariants.py``.
+entry-point models (their behaviour steered by a ``knobs.json`` file: sleep, wait for a gate
+file, raise, NaN) and a local HTTP :class:`Receiver` that stands in for both the apprise
+target (``json://``) and the healthcheck URL. Runs go through the real CLI, in this process
+(:meth:`Rig.cli`) or as a child process that a driver may kill at a chosen point
+(:meth:`Rig.spawn`, see ``kill_driver.py``). What every scenario asserts is in
+``invariants.py``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ KNOBS = Path(__file__).with_name("knobs.json")
 def _predict(name, live):
     knobs = json.loads(KNOBS.read_text()) if KNOBS.exists() else {}
     time.sleep(float(knobs.get("sleep", {}).get(name, 0)))
+    gate = knobs.get("gate", {}).get(name)  # held until the test creates this file (60 s)
+    for _ in range(6000 if gate else 0):
+        if os.path.exists(gate):
+            break
+        time.sleep(0.01)
     if name in knobs.get("raise", []):
         raise RuntimeError(f"model {name} exploded on purpose")
     cols = [c for c in live.columns if c.startswith("feature_")][:5]
