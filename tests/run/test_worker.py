@@ -20,15 +20,13 @@ from numerai_autopilot.config import ModelSpec
 from numerai_autopilot.errors import MissingFeatureError, ModelError, WorkerError
 from numerai_autopilot.run.worker import LiveData, PredictionResult, predict_many
 from numerai_autopilot.tournaments import Tournament
+from support.frames import make_frame
 
 FEATURES = ["feature_a", "feature_b", "feature_c", "feature_d"]
 
 
 def make_live(rows: int = 50, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    ids = pd.Index([f"n{i:015x}" for i in range(rows)], name="id")
-    values = rng.integers(0, 5, size=(rows, len(FEATURES))).astype(np.int8)
-    return pd.DataFrame(values, index=ids, columns=FEATURES)
+    return make_frame(rows, seed, FEATURES, meta=False)
 
 
 def fn_spec(tmp: Path, name: str, fn: Callable[..., Any], **kw: Any) -> ModelSpec:

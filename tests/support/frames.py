@@ -14,15 +14,19 @@ from numerai_autopilot.tournaments import Tournament
 FEATURES = [f"feature_{w}" for w in ("amber", "birch", "cedar", "dune", "ember", "fjord")]
 
 
-def make_frame(rows: int, seed: int, features: list[str] = FEATURES) -> pd.DataFrame:
-    """int8 features in 0..4 indexed by Numerai-like ids, with the era/data_type columns."""
+def make_frame(
+    rows: int, seed: int, features: list[str] = FEATURES, *, meta: bool = True
+) -> pd.DataFrame:
+    """int8 features in 0..4 indexed by Numerai-like ids (the same for the same seed), with the
+    era/data_type columns unless ``meta`` is false (a model's view: features only)."""
     rng = np.random.default_rng(seed)
     ids = pd.Index([f"n{seed:03d}{i:012x}" for i in range(rows)], name="id")
     frame = pd.DataFrame(
         rng.integers(0, 5, size=(rows, len(features))).astype(np.int8), index=ids, columns=features
     )
-    frame.insert(0, "era", "X")
-    frame.insert(1, "data_type", "live")
+    if meta:
+        frame.insert(0, "era", "X")
+        frame.insert(1, "data_type", "live")
     return frame
 
 
