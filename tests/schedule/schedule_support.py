@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from support.clocks import JumpClock
 from support.rig import env_for, settings_for
-from support.workshop import C, Workshop, flaky, slow
+from support.schedule_models import flaky, slow
+from support.workshop import C, Workshop
 
 __all__ = ["C", "JumpClock", "Workshop", "env_for", "flaky", "settings_for", "slow"]

@@ -18,7 +18,8 @@ import pytest
 from numerai_autopilot.cli import main
 from numerai_autopilot.sandbox import Sandbox
 from support.rig import env_for
-from support.workshop import C, Workshop, slow
+from support.schedule_models import slow
+from support.workshop import C, Workshop
 
 SECRET = "cli-test-secret-" + "q" * 30
 

@@ -15,7 +15,8 @@ from numerai_autopilot.sandbox.rounds import BetweenMode
 from numerai_autopilot.schedule import Backoff, Scheduler
 from support.clocks import JumpClock
 from support.rig import settings_for
-from support.workshop import C, Workshop, flaky
+from support.schedule_models import flaky
+from support.workshop import C, Workshop
 
 
 def _models(sb: Sandbox, base: Path, *names: str) -> Workshop:

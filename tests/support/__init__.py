@@ -7,5 +7,6 @@
 - ``invariants``: what every fault scenario asserts after a run.
 - ``workshop``: real model artifacts of every format, trained once per test session.
 - ``kill_driver``: the child process that kills a run at an exact point.
+- ``schedule_models``: cheap function models (flaky, slow) for the scheduling tests.
 - ``clocks``, ``sandbox_http``, ``deploy_paths``, ``cron``, ``bicep``: smaller helpers.
 """
