@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from numerai_autopilot.sandbox import Sandbox
-from support.rig import Receiver, Rig
+from support.receiver import Receiver
+from support.rig import Rig
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ tests elsewhere may still import them from ``faults_support``."""
 from __future__ import annotations
 
 from support.invariants import check_invariants, iter_lines, reference, submissions_count
-from support.rig import CLASSIC, DRIVER, HC_TOKEN, NOTIFY_TOKEN, Receiver, Result, Rig
+from support.receiver import HC_TOKEN, NOTIFY_TOKEN, Receiver, Result
+from support.rig import CLASSIC, DRIVER, Rig
 
 __all__ = [
     "CLASSIC",

@@ -16,7 +16,8 @@ import pytest
 from numerai_autopilot.clock import ManualClock, SystemClock
 from numerai_autopilot.run.report import Outcome
 from support.invariants import check_invariants
-from support.rig import CLASSIC, Receiver, Rig
+from support.receiver import Receiver
+from support.rig import CLASSIC, Rig
 from support.sandbox import sandbox
 
 

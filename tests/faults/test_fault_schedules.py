@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from support.invariants import check_invariants
-from support.rig import Receiver, Rig
+from support.receiver import Receiver
+from support.rig import Rig
 from support.sandbox import sandbox
 
 EXAMPLES = int(os.environ.get("NUMERAI_FAULTS_EXAMPLES", "4"))

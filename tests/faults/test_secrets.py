@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from support.invariants import check_invariants
-from support.rig import NOTIFY_TOKEN, Rig
+from support.receiver import NOTIFY_TOKEN
+from support.rig import Rig
 
 
 def _group_texts(pgid: int) -> list[bytes]:

@@ -8,5 +8,6 @@
 - ``workshop``: real model artifacts of every format, trained once per test session.
 - ``kill_driver``: the child process that kills a run at an exact point.
 - ``schedule_models``: cheap function models (flaky, slow) for the scheduling tests.
+- ``receiver``: the loopback alert and healthcheck receiver, and a run's Result.
 - ``clocks``, ``sandbox_http``, ``deploy_paths``, ``cron``, ``bicep``: smaller helpers.
 """

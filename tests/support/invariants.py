@@ -17,7 +17,8 @@ import pandas as pd
 from numerai_autopilot.data import load_frame
 from numerai_autopilot.sandbox import Sandbox
 
-from .rig import Result, Rig
+from .receiver import Result
+from .rig import Rig
 
 
 def reference(sb: Sandbox, round_number: int) -> pd.Series:

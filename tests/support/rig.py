@@ -18,10 +18,8 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +32,12 @@ from numerai_autopilot.config import Settings, load_settings
 from numerai_autopilot.run.runner import EventHook, LatePolicy
 from numerai_autopilot.sandbox import Sandbox
 
+from .receiver import HC_TOKEN, NOTIFY_TOKEN, Receiver, Result
+
 CLASSIC = ("anas_platyrhynchos", "netta_rufina", "corvus_corone")
 DRIVER = Path(__file__).with_name("kill_driver.py")
 ARMED = "kill driver armed"
 """What the driver prints when the CLI's run went through its checkpoints (see finish)."""
-HC_TOKEN = "hc-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-NOTIFY_TOKEN = "tok-9a8b7c6d5e4f"
 
 _MODULE = '''
 """Test models: mean rank of the first five features; knobs.json steers faults."""
@@ -98,71 +96,6 @@ def env_for(sb: Sandbox, base: Path) -> dict[str, str]:
         NUMERAI_LOG_FORMAT="json",
     )
     return env
-
-
-class Receiver:
-    """A loopback HTTP server recording every request: the apprise target and healthcheck."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.status = status
-        self.requests: list[tuple[str, str, str]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _any(self) -> None:
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n).decode("utf-8", "replace") if n else ""
-                outer.requests.append((self.command, self.path, body))
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"OK")
-
-            do_GET = do_POST = do_HEAD = _any
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = int(self.server.server_address[1])
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def notify_url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/notify/{NOTIFY_TOKEN}"
-
-    @property
-    def healthcheck_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hc/{HC_TOKEN}"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    report: dict[str, Any] | None = None
-    requests: list[tuple[str, str, str]] = field(default_factory=list)
-    """What the alert receiver got during this run."""
-
-    def notifications(self) -> list[dict[str, Any]]:
-        return [json.loads(b) for _m, p, b in self.requests if p.startswith("/notify/")]
-
-    def pings(self) -> list[str]:
-        """Healthcheck pings in order: 'start', 'success' or 'fail'."""
-        out = []
-        for _m, p, _b in self.requests:
-            if p.startswith("/hc/"):
-                tail = p.removeprefix(f"/hc/{HC_TOKEN}")
-                out.append({"/start": "start", "/fail": "fail", "": "success"}.get(tail, tail))
-        return out
-
-    def outcomes(self) -> dict[str, dict[str, Any]]:
-        return {o["name"]: o for o in (self.report or {}).get("outcomes", [])}
 
 
 @dataclass
