@@ -1,6 +1,7 @@
 """Fixtures every test area shares: a sandbox per test (cheap: its generated data is cached on
-disk for the whole session) and our API client pointed at it with short timeouts and instant
-retries. Areas add their own fixtures in their own conftest.py."""
+disk for the whole session), our API client pointed at it with short timeouts and instant
+retries, and the session's trained model artifacts. Areas add their own fixtures in their own
+conftest.py; helpers live in the ``support`` package."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from numerai_autopilot import _platform
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.sandbox import Sandbox
+from support.sandbox import sandbox
+from support.workshop import ArtifactCache
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +25,7 @@ def sandbox_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def sb(sandbox_data: Path, tmp_path: Path) -> Iterator[Sandbox]:
-    with Sandbox(scale="tiny", seed=0, state_dir=tmp_path / "sb", cache_dir=sandbox_data) as box:
+    with sandbox(sandbox_data, tmp_path / "sb") as box:
         yield box
 
 
@@ -52,3 +55,9 @@ def non_linux_host(monkeypatch: pytest.MonkeyPatch) -> _platform.Host:
     monkeypatch.setattr(_platform, "HOST", host)
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     return host
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> ArtifactCache:
+    """Model artifacts trained once per session (pass to ``Workshop``)."""
+    return ArtifactCache()

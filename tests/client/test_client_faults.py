@@ -7,9 +7,9 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from test_client_sandbox import model_of, predictions, submit
 
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.clock import ManualClock
@@ -21,6 +21,7 @@ from numerai_autopilot.errors import (
 )
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.sandbox_http import model_of, predictions_csv, submit
 
 CLASSIC = Tournament.CLASSIC
 
@@ -50,7 +51,7 @@ def graphql_count(sb: Sandbox, op: str) -> int:
     ],
 )
 def test_transport_faults_are_transient_then_retried_to_success(
-    sb: Sandbox, once: NumeraiClient, api: NumeraiClient, kind: str, params: dict[str, object]
+    sb: Sandbox, once: NumeraiClient, api: NumeraiClient, kind: str, params: dict[str, Any]
 ) -> None:
     sb.inject(kind, match="rounds", **params)
     started = time.monotonic()
@@ -117,7 +118,7 @@ def test_create_failing_every_time_after_commit_still_makes_one(
 
 @pytest.mark.parametrize(("kind", "params"), [("status", {"code": 500}), ("hang", {"seconds": 3})])
 def test_create_lost_before_commit_is_sent_again_once_absence_is_checked(
-    sb: Sandbox, api: NumeraiClient, kind: str, params: dict[str, object]
+    sb: Sandbox, api: NumeraiClient, kind: str, params: dict[str, Any]
 ) -> None:
     sb.inject(kind, match="createSubmission", **params)
     sub_id = submit(api, sb, CLASSIC)
@@ -156,7 +157,7 @@ def test_refused_upload_put_is_an_error_and_creates_nothing(
     ("kind", "params"), [("upload_fail", {"code": 503}), ("hang", {"seconds": 3}), ("drop", {})]
 )
 def test_failed_upload_put_is_retried(
-    sb: Sandbox, api: NumeraiClient, kind: str, params: dict[str, object]
+    sb: Sandbox, api: NumeraiClient, kind: str, params: dict[str, Any]
 ) -> None:
     sb.inject(kind, match="PUT", **params)
     submit(api, sb, CLASSIC)
@@ -221,13 +222,14 @@ def test_no_secret_in_logs_or_error_chains_across_faults(
     with NumeraiClient(
         sb.url, sb.public_id, sb.secret_key, timeout=0.5, retry_attempts=2, retry_wait_initial=0
     ) as api:
-        for kind, params in [
+        faults: list[tuple[str, dict[str, Any]]] = [
             ("status", {"code": 500}),
             ("hang", {"seconds": 2}),
             ("non_json", {}),
             ("drop", {}),
             ("after_commit", {}),
-        ]:
+        ]
+        for kind, params in faults:
             sb.inject(kind, count=2, **params)
             try:
                 submit(api, sb, CLASSIC)
@@ -239,13 +241,13 @@ def test_no_secret_in_logs_or_error_chains_across_faults(
                 model_id=model_of(sb, CLASSIC),
                 tournament=CLASSIC,
                 round_number=1,
-                data=predictions(sb, CLASSIC)[:40],
+                data=predictions_csv(sb, CLASSIC)[:40],
                 filename="p.csv",
             )
         errors.append(info.value)
     texts = [caplog.text, repr(api)]
-    for exc in errors:
-        cur: BaseException | None = exc
+    for err in errors:
+        cur: BaseException | None = err
         while cur is not None:
             texts.append(f"{cur!r} {cur}")
             cur = cur.__cause__ or cur.__context__

@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from test_client_sandbox import model_of, predictions, submit
 
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.client._snapshot import take_snapshot
 from numerai_autopilot.errors import ApiError
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.sandbox_http import model_of, predictions_csv, submit
 
 CLASSIC = Tournament.CLASSIC
 ANAS = "anas_platyrhynchos"  # model_of(sb, CLASSIC)
@@ -116,7 +116,7 @@ def test_a_malformed_upload_url_fails_the_upload_and_creates_nothing(
             model_id=model_of(sb, CLASSIC),
             tournament=CLASSIC,
             round_number=current(api),
-            data=predictions(sb, CLASSIC),
+            data=predictions_csv(sb, CLASSIC),
             filename="predictions.csv",
         )
     assert sb.submissions() == [] and sb.counters()["uploads"] == 0

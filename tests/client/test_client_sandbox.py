@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -17,32 +17,7 @@ from numerai_autopilot.errors import (
 )
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
-
-
-def model_of(sb: Sandbox, tournament: Tournament) -> str:
-    return next(str(m["id"]) for m in sb.models if m["tournament"] == int(tournament))
-
-
-def predictions(sb: Sandbox, tournament: Tournament) -> bytes:
-    ids = sb.live_ids(int(tournament))
-    rules = tournament.rules
-    frame = pd.DataFrame(
-        {rules.id_column: ids, rules.prediction_column: np.linspace(0.01, 0.99, len(ids))}
-    )
-    return frame.to_csv(index=False).encode()
-
-
-def submit(api: NumeraiClient, sb: Sandbox, tournament: Tournament, **kw: object) -> str:
-    rnd = api.current_round(tournament)
-    assert rnd is not None
-    return api.upload_submission(
-        model_id=model_of(sb, tournament),
-        tournament=tournament,
-        round_number=rnd.number,
-        data=predictions(sb, tournament),
-        filename="predictions.csv",
-        **kw,  # type: ignore[arg-type]
-    )
+from support.sandbox_http import model_of, predictions_csv, submit
 
 
 @pytest.mark.parametrize("tournament", list(Tournament))
@@ -134,7 +109,7 @@ def test_upload_creates_exactly_one_submission_per_tournament(
     assert [(s["id"], s["trigger_id"], s["status"]) for s in stored] == [
         (sub_id, "trigger-1", "on-time")
     ]
-    sent = pd.read_csv(pd.io.common.BytesIO(predictions(sb, tournament)))
+    sent = pd.read_csv(io.BytesIO(predictions_csv(sb, tournament)))
     got = sb.submission_frame(sub_id)
     assert len(got) == len(sent)
 
@@ -171,7 +146,7 @@ def test_submitting_to_a_closed_round_is_round_closed(api: NumeraiClient, sb: Sa
             model_id=model_of(sb, Tournament.CLASSIC),
             tournament=Tournament.CLASSIC,
             round_number=rnd.number,
-            data=predictions(sb, Tournament.CLASSIC),
+            data=predictions_csv(sb, Tournament.CLASSIC),
             filename="predictions.csv",
         )
     assert sb.submissions() == []
@@ -183,7 +158,7 @@ def test_unknown_model_is_not_found(api: NumeraiClient, sb: Sandbox) -> None:
             model_id="00000000-0000-4000-8000-000000000000",
             tournament=Tournament.CLASSIC,
             round_number=1,
-            data=predictions(sb, Tournament.CLASSIC),
+            data=predictions_csv(sb, Tournament.CLASSIC),
             filename="predictions.csv",
         )
 

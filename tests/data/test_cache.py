@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -33,15 +34,22 @@ def served(api: NumeraiClient, dataset: str = LIVE, tournament: Tournament = CLA
     return httpx.get(api.dataset_url(dataset, tournament)).content
 
 
-def downloads(sb: Sandbox, expected: int, dataset: str = LIVE) -> int:
-    """Complete downloads the sandbox served of ``dataset``. The server counts one after the
-    body is sent, possibly after the client has it: wait (bounded) for ``expected``, then
-    a little longer so that an extra one would show."""
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline and sb.counters()["downloads"].get(dataset, 0) < expected:
+def downloads(sb: Sandbox, dataset: str = LIVE) -> int:
+    """The downloads of ``dataset`` the sandbox was asked for, each served whole.
+
+    Requests are counted when they arrive, so their count is final once the client has its
+    file. A complete download is counted after the body is sent, possibly after the client
+    has it: wait (bounded) for that count to catch up with the requests."""
+    asked: int = sum(
+        int(n)
+        for what, n in sb.counters()["http"].items()
+        if what.startswith("GET ") and what.endswith(f"/{dataset}")
+    )
+    deadline = time.monotonic() + 5.0
+    while sb.counters()["downloads"].get(dataset, 0) < asked and time.monotonic() < deadline:
         time.sleep(0.01)
-    time.sleep(0.05)
-    return int(sb.counters()["downloads"].get(dataset, 0))
+    assert sb.counters()["downloads"].get(dataset, 0) == asked, sb.counters()
+    return asked
 
 
 def test_fetch_downloads_the_whole_file_and_records_its_checksum(
@@ -75,10 +83,10 @@ def test_repeated_fetches_download_once_even_from_many_threads_and_instances(
     for t in threads:
         t.join(timeout=30)
     assert len(paths) == 8 and len(set(paths)) == 1
-    assert downloads(sb, 1) == 1
+    assert downloads(sb) == 1
     assert sb.counters()["graphql"].get("dataset") == 1
     cache.fetch(CLASSIC, rnd, LIVE)
-    assert downloads(sb, 1) == 1
+    assert downloads(sb) == 1
 
 
 def test_truncated_download_is_resumed_with_a_range_request(
@@ -130,7 +138,7 @@ def test_a_new_round_downloads_its_own_file(
     assert second_round == first_round + 1
     second = cache.fetch(CLASSIC, second_round, LIVE)
     assert second != first
-    assert downloads(sb, 2) == 2
+    assert downloads(sb) == 2
     second_ids = load_frame(second, columns=[], index="id").index
     assert set(second_ids) == set(sb.live_ids(int(CLASSIC)))
     assert not set(first_ids) & set(second_ids)
@@ -165,7 +173,7 @@ def test_cached_file_that_fails_its_checksum_is_downloaded_again(
         path.with_name(path.name + ".sha256").unlink()
     for fresh in (cache, DataCache(cache.root, api)):
         assert fresh.fetch(CLASSIC, rnd, LIVE).read_bytes() == good
-    assert downloads(sb, 2) == 2
+    assert downloads(sb) == 2
 
 
 @pytest.mark.parametrize(
@@ -181,7 +189,7 @@ def test_transient_download_failures_are_retried(
     sb: Sandbox,
     api: NumeraiClient,
     cache: DataCache,
-    fault: tuple[str, dict[str, object]],
+    fault: tuple[str, dict[str, Any]],
     url_requests: int,
 ) -> None:
     rnd = current(api)

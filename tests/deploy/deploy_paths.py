@@ -1,19 +1,8 @@
-"""Where the deployment artifacts live, and the tools the tests call."""
+"""The old home of these helpers (now in support.deploy_paths):
+tests elsewhere may still import them from ``deploy_paths``."""
 
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
+from support.deploy_paths import DEPLOY, ROOT, VENV_BIN, tool
 
-ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
-VENV_BIN = Path(sys.executable).parent
-
-
-def tool(name: str) -> str | None:
-    """A command from the project's venv, else from PATH (checkov lives in .venv-tools/bin)."""
-    beside = VENV_BIN / name
-    if beside.exists():
-        return str(beside)
-    return shutil.which(name)
+__all__ = ["DEPLOY", "ROOT", "VENV_BIN", "tool"]

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 from azure.mgmt.appcontainers import models as m
-from bicep_eval import BicepEval
-from deploy_paths import DEPLOY, tool
 from pycep import BicepParser
 
 from numerai_autopilot.deploy._apply import apply_steps
@@ -21,6 +19,8 @@ from numerai_autopilot.deploy.azure import FILE, AzureParams, plan_azure, render
 from numerai_autopilot.deploy.slots import RECOMMENDED
 from numerai_autopilot.deploy.triggers import RUN_DEADLINE_SECONDS, SLOT_COMMAND
 from numerai_autopilot.errors import ConfigError
+from support.bicep import BicepEval
+from support.deploy_paths import DEPLOY, tool
 
 BICEP = DEPLOY / "azure" / "main.bicep"
 PARAMS_FILE = DEPLOY / "azure" / "main.parameters.json"
@@ -103,7 +103,8 @@ def _sdk_job(p: AzureParams) -> dict[str, Any]:
             ),
         ),
     )
-    return json.loads(json.dumps(dict(job), default=dict))
+    doc: dict[str, Any] = json.loads(json.dumps(dict(job), default=dict))
+    return doc
 
 
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:

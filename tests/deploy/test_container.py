@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 import yaml
-from deploy_paths import ROOT, tool
+
+from support.deploy_paths import ROOT, tool
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 LOCK_PINS = {

@@ -7,11 +7,11 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from deploy_paths import DEPLOY
 
 from numerai_autopilot.deploy.files import repo_files
 from numerai_autopilot.deploy.slots import RECOMMENDED
 from numerai_autopilot.deploy.triggers import RUN_DEADLINE_SECONDS, SLOT_COMMAND
+from support.deploy_paths import DEPLOY
 
 K8S_VERSION = "1.30.0"  # timeZone and podFailurePolicy are GA here; older clusters lack them
 MANIFESTS = sorted((DEPLOY / "kubernetes").glob("*.yaml"))

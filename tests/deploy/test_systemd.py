@@ -8,15 +8,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_paths import DEPLOY, VENV_BIN
 
 from numerai_autopilot.deploy.slots import RECOMMENDED
 from numerai_autopilot.deploy.triggers import systemd_units
+from support.deploy_paths import DEPLOY, VENV_BIN
+
+
+class _CaseKept(configparser.ConfigParser):
+    """Keys as written: systemd's are case-sensitive (``OnCalendar``, ``ExecStart``)."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
 
 
 def _ini(text: str) -> configparser.ConfigParser:
-    cp = configparser.ConfigParser(strict=False, interpolation=None)
-    cp.optionxform = str  # type: ignore[assignment,method-assign]
+    cp = _CaseKept(strict=False, interpolation=None)
     cp.read_string(text)
     return cp
 

@@ -6,13 +6,14 @@ import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-from cron_match import fire_times, matches
 
 from numerai_autopilot.deploy.slots import RECOMMENDED, Slots
 from numerai_autopilot.deploy.triggers import KINDS, render_trigger
 from numerai_autopilot.errors import ConfigError
+from support.cron import fire_times, matches
 
 CRON = RECOMMENDED.cron()
 # A week with Tue..Sat rounds: Monday 2026-07-13 .. Monday 2026-07-20 (UTC).
@@ -120,6 +121,6 @@ def test_custom_slots_render_in_both_syntaxes() -> None:
 @pytest.mark.parametrize(
     "kwargs", [{"minutes": (60,)}, {"first_hour": 15, "last_hour": 14}, {"weekdays": (7,)}]
 )
-def test_impossible_slots_are_refused(kwargs: dict[str, object]) -> None:
+def test_impossible_slots_are_refused(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
-        Slots(**kwargs)  # type: ignore[arg-type]
+        Slots(**kwargs)

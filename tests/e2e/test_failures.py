@@ -16,7 +16,6 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 import pandas as pd
-from e2e_support import Workshop, env_for, settings_for
 
 from numerai_autopilot.config import load_models_file
 from numerai_autopilot.data import load_frame
@@ -25,6 +24,8 @@ from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.run.worker import LiveData, predict_many
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.rig import env_for, settings_for
+from support.workshop import ArtifactCache, Workshop
 
 C = Tournament.CLASSIC
 SIMPLE_RETURN = (
@@ -41,8 +42,10 @@ def _fn(w: Workshop, name: str, body: str) -> None:
     w.add(name, C, f'artifact = "{name}.pkl"\n', None)
 
 
-def test_each_broken_model_fails_alone_with_its_reason(sb: Sandbox, tmp_path: Path) -> None:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def test_each_broken_model_fails_alone_with_its_reason(
+    sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache
+) -> None:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("good_lgbm")
     w.function("good_fn")
     (w.dir / "corrupt.txt").write_text("tree\nthis is not a lightgbm model\n")
@@ -76,8 +79,10 @@ def test_each_broken_model_fails_alone_with_its_reason(sb: Sandbox, tmp_path: Pa
     assert {s["model_name"] for s in sb.submissions()} == {"good_lgbm", "good_fn"}
 
 
-def test_rerun_after_kill_submits_only_missing(sb: Sandbox, tmp_path: Path) -> None:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def test_rerun_after_kill_submits_only_missing(
+    sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache
+) -> None:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("fast_one")
     w.function("fast_two")
     # Slow models: the run is killed while they predict, after the fast ones uploaded.
@@ -124,8 +129,10 @@ def test_rerun_after_kill_submits_only_missing(sb: Sandbox, tmp_path: Path) -> N
     assert (per_model == 1).all(), per_model
 
 
-def test_reordered_live_columns_do_not_change_predictions(sb: Sandbox, tmp_path: Path) -> None:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def test_reordered_live_columns_do_not_change_predictions(
+    sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache
+) -> None:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("m_lgbm")
     w.xgboost("m_xgb")
     w.catboost("m_cat")
@@ -152,8 +159,10 @@ def test_reordered_live_columns_do_not_change_predictions(sb: Sandbox, tmp_path:
         pd.testing.assert_series_equal(a[name], b[name], obj=name)
 
 
-def test_no_secret_in_any_output_ledger_or_worker_environment(sb: Sandbox, tmp_path: Path) -> None:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def test_no_secret_in_any_output_ledger_or_worker_environment(
+    sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache
+) -> None:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     spy = tmp_path / "worker-env.json"
     _fn(
         w,

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import Workshop, env_for
 
 from numerai_autopilot import _platform
 from numerai_autopilot.cli import main
 from numerai_autopilot.data import load_frame
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.rig import env_for
+from support.workshop import Workshop
 
 
 @pytest.fixture

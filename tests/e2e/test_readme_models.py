@@ -7,12 +7,12 @@ import hashlib
 import re
 from pathlib import Path
 
-from e2e_support import Workshop, settings_for
-
 from numerai_autopilot.run.report import Status
 from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.rig import settings_for
+from support.workshop import Workshop
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 C, S = Tournament.CLASSIC, Tournament.SIGNALS

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from e2e_support import Workshop, settings_for
 
 from numerai_autopilot.data import load_frame
 from numerai_autopilot.run.blend import blend
@@ -15,6 +14,8 @@ from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.run.validate import build_submission
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.rig import settings_for
+from support.workshop import ArtifactCache, Workshop
 
 
 def _live(
@@ -39,8 +40,8 @@ def _live(
 
 
 @pytest.fixture
-def every_format(sb: Sandbox, tmp_path: Path) -> Workshop:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Workshop:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("duck_lgbm")
     w.xgboost("duck_xgb")
     w.catboost("duck_cat")
@@ -74,7 +75,9 @@ def test_one_run_submits_every_format_and_a_rerun_does_nothing(
     raw: dict[str, pd.Series] = {}
     for o in report.outcomes:
         t = o.tournament
-        live, bench = _live(sb, t, report.rounds[t].number)  # type: ignore[union-attr]
+        rnd = report.rounds[t]
+        assert rnd is not None
+        live, bench = _live(sb, t, rnd.number)
         entry = refs[o.name]
         rank = "rank = true" in entry.toml
         if entry.reference is None:  # the blend: of its components' raw predictions
@@ -88,10 +91,10 @@ def test_one_run_submits_every_format_and_a_rerun_does_nothing(
         (stored,) = [s for s in sb.submissions(o.name)]
         got = sb.submission_frame(str(stored["id"]))
         id_col, pred_col = t.rules.id_column, t.rules.prediction_column
-        got = got.set_index(id_col)[pred_col].astype(float)
-        exp = expected.set_index(id_col)[pred_col].astype(float)
-        assert list(got.index) == list(exp.index), o.name
-        pd.testing.assert_series_equal(got, exp, check_names=False, rtol=1e-6, obj=o.name)
+        got_col = got.set_index(id_col)[pred_col].astype(float)
+        exp_col = expected.set_index(id_col)[pred_col].astype(float)
+        assert list(got_col.index) == list(exp_col.index), o.name
+        pd.testing.assert_series_equal(got_col, exp_col, check_names=False, rtol=1e-6, obj=o.name)
 
     # The repeated trigger: one status request, nothing downloaded or uploaded.
     sb.reset_counters()
@@ -106,8 +109,10 @@ def test_one_run_submits_every_format_and_a_rerun_does_nothing(
     assert len(sb.submissions()) == len(report.outcomes)
 
 
-def test_new_round_downloads_new_live_data(sb: Sandbox, tmp_path: Path) -> None:
-    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache")
+def test_new_round_downloads_new_live_data(
+    sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache
+) -> None:
+    w = Workshop(sb, tmp_path / "models", tmp_path / "train-cache", artifacts)
     w.lightgbm("duck_lgbm")
     w.write_toml()
     w.close()
@@ -123,7 +128,8 @@ def test_new_round_downloads_new_live_data(sb: Sandbox, tmp_path: Path) -> None:
     with Runner(settings) as runner:
         second = runner.run()
     assert second.outcomes[0].status is Status.SUBMITTED, second.outcomes[0].error
-    assert second.outcomes[0].round_number == first.outcomes[0].round_number + 1  # type: ignore[operator]
+    assert first.outcomes[0].round_number is not None
+    assert second.outcomes[0].round_number == first.outcomes[0].round_number + 1
     assert sb.counters()["downloads"].get("v5.2/live.parquet") == 1
     latest = sb.submissions("duck_lgbm")[-1]
     ids = set(sb.submission_frame(str(latest["id"]))["id"])

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from e2e_support import Workshop, settings_for
-
 from numerai_autopilot.run.report import Status
 from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.sandbox import Sandbox
+from support.rig import settings_for
+from support.workshop import Workshop
 
 
 def test_run_submits_when_numerai_rejects_a_latest_submission_field(

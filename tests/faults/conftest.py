@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faults_support import Receiver, Rig
 
 from numerai_autopilot.sandbox import Sandbox
+from support.receiver import Receiver
+from support.rig import Rig
 
 
 @pytest.fixture

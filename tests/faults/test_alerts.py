@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from faults_support import Rig, check_invariants
-
 from numerai_autopilot.errors import AuthError
 from numerai_autopilot.notify import crash_message, report_message
 from numerai_autopilot.run.report import Outcome, RunReport, Status
 from numerai_autopilot.tournaments import Tournament
+from support.invariants import check_invariants
+from support.rig import Rig
 
 
 def test_success_is_notified_only_when_asked_and_something_was_submitted(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from faults_support import CLASSIC, Rig, check_invariants
+from support.invariants import check_invariants
+from support.rig import CLASSIC, Rig
 
 
 def test_503_on_the_status_request_is_retried_and_all_submit(rig: Rig, capfd: Any) -> None:

@@ -7,7 +7,8 @@ import sqlite3
 import time
 from typing import Any
 
-from faults_support import Rig, check_invariants, submissions_count
+from support.invariants import check_invariants, submissions_count
+from support.rig import Rig
 
 
 def _wait_until_running(rig: Rig, timeout: float = 60) -> None:
@@ -27,13 +28,15 @@ def _wait_until_running(rig: Rig, timeout: float = 60) -> None:
 
 
 def test_second_run_exits_4_while_the_first_submits(rig: Rig, capfd: Any) -> None:
-    rig.knobs(sleep={"corvus_corone": 3})
+    gate = rig.base / "gate"
+    rig.knobs(gate={"corvus_corone": str(gate)})
     first = rig.spawn()
     _wait_until_running(rig)
     second = rig.cli(capfd=capfd)
-    assert submissions_count(rig).get("corvus_corone", 0) == 0  # the first still predicting
+    assert submissions_count(rig).get("corvus_corone", 0) == 0  # the first held at the gate
     check_invariants(rig, second, exit_code=4, crashed="another run holds", notified=False)
     assert second.notifications() == []  # the run holding the lock reports, not this one
+    gate.touch()
     done = rig.finish(first)
     check_invariants(rig, done, exit_code=0, outputs=[second.out])
 

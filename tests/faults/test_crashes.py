@@ -8,7 +8,9 @@ import sqlite3
 from typing import Any
 
 import pytest
-from faults_support import Rig, check_invariants, submissions_count
+
+from support.invariants import check_invariants, submissions_count
+from support.rig import Rig
 
 
 def _killed(rig: Rig, kill_at: str, nth: int = 1) -> str:

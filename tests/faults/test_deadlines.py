@@ -5,12 +5,20 @@ does not decide for the server (issue 4: deadline awareness)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
-from faults_support import CLASSIC, Rig, check_invariants
+import httpx
+import pytest
 
-from numerai_autopilot.clock import SystemClock
+from numerai_autopilot.clock import ManualClock, SystemClock
+from numerai_autopilot.run.report import Outcome
+from support.invariants import check_invariants
+from support.receiver import Receiver
+from support.rig import CLASSIC, Rig
+from support.sandbox import sandbox
 
 
 class SkewedClock(SystemClock):
@@ -23,19 +31,51 @@ class SkewedClock(SystemClock):
         return super().now() + self.skew
 
 
+class ServerOnClock(httpx.BaseTransport):
+    """The real transport, each response's ``Date`` stamped from ``clock``: the sandbox's HTTP
+    server dates responses in real time whatever its time_source, and the run trusts the
+    server's Date over a clock more than 5 s off, so without this a moved clock moves back."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.inner, self.clock = httpx.HTTPTransport(), clock
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        resp = self.inner.handle_request(request)
+        resp.headers["Date"] = format_datetime(self.clock.now(), usegmt=True)
+        return resp
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def test_model_ready_after_the_close_is_not_sent_late_by_default_then_late_submit_sends_it(
-    rig: Rig, capfd: Any
+    sandbox_data: Path, tmp_path: Path, receiver: Receiver, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    rig.sb.open_round(duration=6)
-    rig.knobs(sleep={"corvus_corone": 7})
-    first = rig.cli(capfd=capfd)
-    check_invariants(rig, first, exit_code=1, failed={"corvus_corone": "not submitted late"})
-    rig.knobs()
-    second = rig.cli("--late", "submit", capfd=capfd)
-    check_invariants(rig, second, exit_code=0, outputs=[first.out])
-    late = second.outcomes()["corvus_corone"]
-    assert late["status"] == "submitted" and late["late"] is True
-    assert [s["status"] for s in rig.sb.submissions("corvus_corone")] == ["late"]
+    # The run and the sandbox share a clock that moves only when told: the round closes
+    # exactly when the last model has predicted, and no test time is spent waiting for it.
+    clock = ManualClock(datetime.now(UTC))
+
+    def close_when_the_last_predicts(event: str, o: Outcome) -> None:
+        if event == "predicted" and o.name == "corvus_corone":
+            clock.advance(601)
+
+    with sandbox(sandbox_data, tmp_path / "sb", time_source=clock) as sb:
+        # One worker: the models predict in their file's order, corvus_corone last.
+        rig = Rig(sb, tmp_path, receiver, extra_env={"NUMERAI_WORKERS": "1"})
+        rig.write_models()
+        sb.open_round(duration=600)
+        first = rig.lib(
+            capfd,
+            clock=clock,
+            transport=ServerOnClock(clock),
+            on_event=close_when_the_last_predicts,
+        )
+        check_invariants(rig, first, exit_code=1, failed={"corvus_corone": "not submitted late"})
+        second = rig.lib(capfd, clock=clock, transport=ServerOnClock(clock), late="submit")
+        check_invariants(rig, second, exit_code=0, outputs=[first.out])
+        late = second.outcomes()["corvus_corone"]
+        assert late["status"] == "submitted" and late["late"] is True
+        assert [s["status"] for s in sb.submissions("corvus_corone")] == ["late"]
 
 
 def test_retries_stop_before_the_close_leaving_time_to_report(rig: Rig, capfd: Any) -> None:
@@ -43,7 +83,7 @@ def test_retries_stop_before_the_close_leaving_time_to_report(rig: Rig, capfd: A
     rig.sb.inject("status", code=429, retry_after=30, count=1, match="createSubmission")
     t0 = time.monotonic()
     res = rig.cli(capfd=capfd)
-    first = next(o for o in res.report["outcomes"] if o["status"] == "failed")  # type: ignore[index]
+    first = next(o for o in res.outcomes().values() if o["status"] == "failed")
     check_invariants(rig, res, exit_code=1, failed={first["name"]: "the round closes soon"})
     assert time.monotonic() - t0 < 30  # gave up at once instead of waiting Retry-After
     # With time left the same fault is waited out (test_api_faults: Retry-After honoured).

@@ -12,11 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from faults_support import Receiver, Rig, check_invariants
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
-from numerai_autopilot.sandbox import Sandbox
+from support.invariants import check_invariants
+from support.receiver import Receiver
+from support.rig import Rig
+from support.sandbox import sandbox
 
 EXAMPLES = int(os.environ.get("NUMERAI_FAULTS_EXAMPLES", "4"))
 
@@ -59,7 +61,7 @@ def test_any_fault_schedule_and_kill_point_converges(
     note(f"schedule={schedule} kill={kill}")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        Sandbox(scale="tiny", seed=0, state_dir=Path(tmp) / "sb", cache_dir=sandbox_data) as sb,
+        sandbox(sandbox_data, Path(tmp) / "sb") as sb,
     ):
         receiver = Receiver()
         try:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from faults_support import Rig, check_invariants
+from support.invariants import check_invariants
+from support.rig import Rig
 
 
 def test_entries_differing_only_in_case_stop_the_run_before_any_upload(

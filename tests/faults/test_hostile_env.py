@@ -13,7 +13,9 @@ from typing import Any
 
 import cloudpickle
 import pytest
-from faults_support import CLASSIC, Rig, check_invariants
+
+from support.invariants import check_invariants
+from support.rig import CLASSIC, Rig
 
 
 def test_disk_full_during_download_fails_clearly_then_converges(rig: Rig, capfd: Any) -> None:

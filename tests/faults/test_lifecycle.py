@@ -16,13 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
-from faults_support import Result, Rig, check_invariants, iter_lines
 
 from numerai_autopilot.cli.app import run_cli
 from numerai_autopilot.config import SettingsSource
 from numerai_autopilot.run.lifecycle import Lifecycle
 from numerai_autopilot.schedule import Backoff
 from numerai_autopilot.schedule.serve import start_server
+from support.invariants import check_invariants, iter_lines
+from support.receiver import Result
+from support.rig import Rig
 
 
 def _cli(rig: Rig, argv: list[str], capfd: Any, **env: str) -> Result:

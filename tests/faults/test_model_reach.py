@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from faults_support import HC_TOKEN, NOTIFY_TOKEN, Result, Rig, _summary, check_invariants
+
+from support.invariants import check_invariants
+from support.receiver import HC_TOKEN, NOTIFY_TOKEN, Result
+from support.rig import Rig, _summary
 
 WEBHOOK_SECRET = "spy-webhook-secret-" + "v" * 30
 
@@ -117,7 +120,7 @@ def test_harden_wipes_the_start_environment_and_arguments_and_sets_undumpable() 
 def test_harden_is_a_no_op_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     from numerai_autopilot import _harden
 
-    monkeypatch.setattr(_harden.sys, "platform", "darwin")
+    monkeypatch.setattr(sys, "platform", "darwin")  # the module reads sys.platform
     assert _harden.make_undumpable() is False
     assert _harden.wipe_start_environ(["X"]) == 0
     assert _harden.wipe_start_args(["--x"]) == 0

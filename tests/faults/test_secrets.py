@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from faults_support import NOTIFY_TOKEN, Rig, check_invariants
+from support.invariants import check_invariants
+from support.receiver import NOTIFY_TOKEN
+from support.rig import Rig
 
 
 def _group_texts(pgid: int) -> list[bytes]:
@@ -40,13 +42,17 @@ def test_keys_from_files_never_show_in_any_process_title_or_environment(
         NUMERAI_PUBLIC_ID_FILE=str(tmp_path / "pid"),
         NUMERAI_SECRET_KEY_FILE=str(tmp_path / "key"),
     )
-    rig.knobs(sleep={"corvus_corone": 2})
+    gate = tmp_path / "gate"
+    rig.knobs(gate={"corvus_corone": str(gate)})  # its worker lives until we have looked
     proc = rig.spawn("-v")
     seen: list[bytes] = []
     end = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < end:
-        seen += _group_texts(proc.pid)
-        time.sleep(0.2)
+        texts = _group_texts(proc.pid)
+        seen += texts
+        if len(texts) >= 6:  # three processes at once: the run, the fork server, a worker
+            gate.touch()
+        time.sleep(0.05)
     res = rig.finish(proc)
     check_invariants(rig, res, exit_code=0)
     assert len(seen) > 4  # the run and at least one worker were looked at

@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from faults_support import CLASSIC, HC_TOKEN, Rig, check_invariants
 
 from numerai_autopilot.client._classify import storage_error
 from numerai_autopilot.redact import redact, redact_signed
 from numerai_autopilot.sandbox import _s3echo
+from support.invariants import check_invariants
+from support.receiver import HC_TOKEN
+from support.rig import CLASSIC, Rig
 
 
 def test_an_s3_refusal_echoing_the_signature_reaches_neither_ledger_nor_output(

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from model_factories import FEATURES, make_frame, target_of
+
+from support.frames import FEATURES, make_frame, target_of
 
 
 @pytest.fixture(scope="session")

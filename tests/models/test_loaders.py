@@ -13,7 +13,6 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from model_factories import FEATURES, spec_for
 
 from numerai_autopilot.errors import (
     ConfigError,
@@ -22,6 +21,7 @@ from numerai_autopilot.errors import (
     ModelError,
 )
 from numerai_autopilot.models import load_predictor
+from support.frames import FEATURES, spec_for
 
 Train = tuple[pd.DataFrame, np.ndarray[Any, np.dtype[np.float64]]]
 # The LightGBM model uses a subset in an order unlike the live frame's.

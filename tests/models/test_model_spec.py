@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from model_factories import FEATURES, spec_for
 
 from numerai_autopilot.errors import ArtifactChangedError, ConfigError, ModelError
 from numerai_autopilot.models import (
@@ -20,6 +19,7 @@ from numerai_autopilot.models import (
     needs_benchmarks,
     verify_artifact,
 )
+from support.frames import FEATURES, spec_for
 
 LGB_HEADER = (
     "tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n"

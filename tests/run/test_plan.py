@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from numerai_autopilot.client import AccountModel, RoundInfo, SubmissionInfo
 from numerai_autopilot.config import ModelSpec
@@ -10,8 +11,8 @@ C, S = Tournament.CLASSIC, Tournament.SIGNALS
 NOW = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
 
 
-def spec(name: str, t: Tournament = C, **kw: object) -> ModelSpec:
-    return ModelSpec(name=name, tournament=t, format="lightgbm", artifact=Path("/m") / name, **kw)  # type: ignore[arg-type]
+def spec(name: str, t: Tournament = C, **kw: Any) -> ModelSpec:
+    return ModelSpec(name=name, tournament=t, format="lightgbm", artifact=Path("/m") / name, **kw)
 
 
 def rnd(t: Tournament, n: int) -> RoundInfo:

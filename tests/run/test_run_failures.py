@@ -61,7 +61,7 @@ def test_bad_key_is_recorded_with_exit_2_and_its_error(sb: Sandbox, tmp_path: Pa
     with Runner(s) as runner, pytest.raises(AuthError) as caught:
         runner.run()
     code, error = only_run(s)
-    assert code == ExitCode.CONFIG == 2
+    assert code == ExitCode.CONFIG and int(code) == 2
     assert error == str(caught.value) and error
 
 
@@ -74,7 +74,7 @@ def test_unreachable_api_is_recorded_with_exit_1(sb: Sandbox, tmp_path: Path) ->
     with dead, Runner(s, client=dead) as runner, pytest.raises(NumeraiError) as caught:
         runner.run()
     code, error = only_run(s)
-    assert code == ExitCode.MODEL_FAILED == 1
+    assert code == ExitCode.MODEL_FAILED and int(code) == 1
     assert error == str(caught.value) and "127.0.0.1:9" in error
 
 
@@ -90,7 +90,7 @@ def test_ctrl_c_keeps_uploads_and_marks_the_rest_interrupted(sb: Sandbox, tmp_pa
     with Runner(s) as runner, pytest.raises(KeyboardInterrupt):
         runner.run(on_event=ctrl_c_after_first_upload)
     code, error = only_run(s)
-    assert code == ExitCode.INTERRUPTED == 130
+    assert code == ExitCode.INTERRUPTED and int(code) == 130
     assert error == "KeyboardInterrupt"
     with Ledger(s.state_path) as ledger:
         status = {r.model: r.status for r in ledger.outcomes()}

@@ -20,15 +20,13 @@ from numerai_autopilot.config import ModelSpec
 from numerai_autopilot.errors import MissingFeatureError, ModelError, WorkerError
 from numerai_autopilot.run.worker import LiveData, PredictionResult, predict_many
 from numerai_autopilot.tournaments import Tournament
+from support.frames import make_frame
 
 FEATURES = ["feature_a", "feature_b", "feature_c", "feature_d"]
 
 
 def make_live(rows: int = 50, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    ids = pd.Index([f"n{i:015x}" for i in range(rows)], name="id")
-    values = rng.integers(0, 5, size=(rows, len(FEATURES))).astype(np.int8)
-    return pd.DataFrame(values, index=ids, columns=FEATURES)
+    return make_frame(rows, seed, FEATURES, meta=False)
 
 
 def fn_spec(tmp: Path, name: str, fn: Callable[..., Any], **kw: Any) -> ModelSpec:
@@ -72,7 +70,8 @@ def hang(live_features: pd.DataFrame) -> pd.Series:
 
 def hog(live_features: pd.DataFrame) -> pd.Series:
     blob = np.ones(64 * 2**20)  # 512 MB, well over its 64 MB bound
-    return live_features["feature_a"] + blob[0]
+    out: pd.Series = live_features["feature_a"] + blob[0]
+    return out
 
 
 def exits(live_features: pd.DataFrame) -> pd.Series:
@@ -296,7 +295,11 @@ def test_failing_callback_stops_the_run_and_kills_running_workers(tmp_path: Path
         return live_features["feature_a"]
 
     def later(live_features: pd.DataFrame) -> pd.Series:
-        time.sleep(1.0)  # by then the slow one has surely started and written its pid
+        # Return (and so fail the callback) only once the slow one runs: a worker to kill.
+        for _ in range(3000):  # at most 30 s
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.01)
         return live_features["feature_a"] / 4
 
     def callback(result: PredictionResult) -> None:

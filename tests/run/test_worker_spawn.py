@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from test_worker import by_name, exits, fn_spec, good, hang, hog, make_live, raising, segfault
 
 from numerai_autopilot import _platform
 from numerai_autopilot.errors import ModelError, WorkerError
@@ -23,6 +22,7 @@ from numerai_autopilot.run import _process, worker
 from numerai_autopilot.run._shared import publish, unpublish
 from numerai_autopilot.run.worker import LiveData, predict_many
 from numerai_autopilot.tournaments import Tournament
+from run.test_worker import by_name, exits, fn_spec, good, hang, hog, make_live, raising, segfault
 
 SECRET = "s3cr3t-spawn-value"
 
@@ -43,7 +43,8 @@ def spawned_clean(live_features: pd.DataFrame) -> pd.Series:
 
 def modest(live_features: pd.DataFrame) -> pd.Series:
     blob = np.ones(2 * 2**20)  # 16 MB, well within its 256 MB bound
-    return live_features["feature_a"] / 4 + blob[0] - 1
+    out: pd.Series = live_features["feature_a"] / 4 + blob[0] - 1
+    return out
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from sandbox_helpers import classic_csv, create, gql, upload_auth
 
 from numerai_autopilot.sandbox import Sandbox
+from support.sandbox_http import classic_csv, create, gql, upload_auth
 
 
 def test_head_gives_length_without_body_and_bad_range_is_416(

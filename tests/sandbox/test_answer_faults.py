@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sandbox_helpers import ROUND_QUERY, gql
 
 from numerai_autopilot.sandbox import Sandbox
+from support.sandbox_http import ROUND_QUERY, gql
 
 LATEST = (
     "query { account { models { id name tournament "

@@ -6,15 +6,15 @@ import time
 
 import httpx
 import pytest
-from sandbox_helpers import (
+
+from numerai_autopilot.sandbox import Sandbox
+from support.sandbox_http import (
     ROUND_QUERY,
     classic_csv,
     create,
     gql,
     upload_auth,
 )
-
-from numerai_autopilot.sandbox import Sandbox
 
 
 def dataset_url(client: httpx.Client, sb: Sandbox, name: str = "v5.2/live.parquet") -> str:

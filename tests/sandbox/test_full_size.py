@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from numerai_autopilot.sandbox import Sandbox
+from support.sandbox import round_number
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,7 @@ def test_full_size_round_generated_served_and_downloaded_fast(tmp_path: Path) ->
         numerapi.base_api.API_TOURNAMENT_URL = sb.url
         try:
             started = time.monotonic()
-            source = sb.data.dataset_path(
-                8, int(sb.current_round(8)["number"]), "v5.2/live.parquet"
-            )
+            source = sb.data.dataset_path(8, round_number(sb), "v5.2/live.parquet")
             generated = time.monotonic() - started
             api = numerapi.NumerAPI(sb.public_id, sb.secret_key, show_progress_bars=False)
             started = time.monotonic()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from sandbox_helpers import classic_csv, create, gql, model_id, upload_auth
 
 from numerai_autopilot.sandbox import Sandbox
+from support.sandbox import round_number
+from support.sandbox_http import classic_csv, create, gql, model_id, upload_auth
 
 LATEST = """{ account { models { id name tournament
   latestSubmissions(latestNRounds: 2) { id roundNumber roundOpen roundCloseStaking status
@@ -62,7 +63,7 @@ def test_latest_submissions_reports_every_model_in_one_request(
     sb.reset_counters()
     models = {m["name"]: m for m in gql(client, sb, LATEST).json()["data"]["account"]["models"]}
     assert sb.counters()["requests"] == 1
-    current = sb.current_round(8)["number"]
+    current = round_number(sb)
     done, previous = models["anas_platyrhynchos"]["latestSubmissions"]
     assert done["id"] == sub_id
     assert done["roundNumber"] == current

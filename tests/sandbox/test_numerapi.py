@@ -7,9 +7,10 @@ from pathlib import Path
 import numerapi
 import pandas as pd
 import pytest
-from sandbox_helpers import model_id, predictions
 
 from numerai_autopilot.sandbox import Sandbox
+from support.sandbox import round_number
+from support.sandbox_http import model_id, predictions
 
 
 def test_get_current_round_is_the_open_round(sb: Sandbox, napi: numerapi.NumerAPI) -> None:
@@ -75,7 +76,7 @@ def test_download_dataset_resumes_after_truncated_transfer(
         partial.write_bytes(
             sb.data.dataset_path(
                 8,
-                sb.current_round(8)["number"],  # type: ignore[arg-type]
+                round_number(sb),
                 "v5.2/live.parquet",
             ).read_bytes()[:1000]
         )
@@ -171,8 +172,9 @@ def test_server_filename_is_stem_dash_12_alphanumerics(
 def test_set_submission_webhook_answers_true(sb: Sandbox, napi: numerapi.NumerAPI) -> None:
     mid = model_id(sb, "anas_platyrhynchos")
     assert napi.set_submission_webhook(mid, "http://127.0.0.1:9/hook") is True
-    assert sb.state.find_model(mid) is not None
-    assert sb.state.find_model(mid).webhook == "http://127.0.0.1:9/hook"  # type: ignore[union-attr]
+    model = sb.state.find_model(mid)
+    assert model is not None
+    assert model.webhook == "http://127.0.0.1:9/hook"
 
 
 def test_model_upload_stores_pickle_and_blocks_api_submissions(

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import ROUND_QUERY, classic_csv, create, gql, upload_auth
 
 from numerai_autopilot.clock import ManualClock, parse_time
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.sandbox.rounds import RoundClock, round_number_for_day, scheduled_round
+from support.sandbox import round_number
+from support.sandbox_http import ROUND_QUERY, classic_csv, create, gql, upload_auth
 
 
 @pytest.mark.parametrize(
@@ -59,9 +60,9 @@ def test_now_mode_has_a_round_open_in_every_tournament(sb: Sandbox) -> None:
 
 
 def test_open_round_brings_a_new_number_and_new_live_ids(sb: Sandbox) -> None:
-    before, ids_before = sb.current_round(8)["number"], sb.live_ids(8)
+    before, ids_before = round_number(sb), sb.live_ids(8)
     sb.open_round(8, duration=60)
-    assert sb.current_round(8)["number"] == before + 1  # type: ignore[operator]
+    assert round_number(sb) == before + 1
     assert sb.current_round(8)["open"] is True
     assert set(sb.live_ids(8)).isdisjoint(ids_before)
     assert sb.current_round(11)["number"] != sb.current_round(8)["number"]

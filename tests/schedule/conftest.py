@@ -1,12 +1,15 @@
+"""Fixtures of the scheduling tests: a jump clock, and sandboxes on it or on the real clock."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from schedule_support import JumpClock
 
 from numerai_autopilot.sandbox import Sandbox
+from support.clocks import JumpClock
+from support.sandbox import sandbox
 
 
 @pytest.fixture
@@ -15,22 +18,19 @@ def jump() -> JumpClock:
 
 
 @pytest.fixture(scope="session")
-def sched_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sandbox's generated data, made once for the session."""
-    return tmp_path_factory.mktemp("sched-sandbox-data")
+def sched_data(sandbox_data: Path) -> Path:
+    """The sandbox's generated data, made once for the session (shared with ``sb``)."""
+    return sandbox_data
 
 
 @pytest.fixture
 def jsb(jump: JumpClock, sched_data: Path, tmp_path: Path) -> Iterator[Sandbox]:
     """A sandbox living on the jump clock."""
-    with Sandbox(
-        scale="tiny", seed=0, state_dir=tmp_path / "sb", cache_dir=sched_data, time_source=jump
-    ) as box:
+    with sandbox(sched_data, tmp_path / "sb", time_source=jump) as box:
         yield box
 
 
 @pytest.fixture
-def rsb(sched_data: Path, tmp_path: Path) -> Iterator[Sandbox]:
+def rsb(sb: Sandbox) -> Sandbox:
     """A sandbox on the real clock (its round opened at start-up, open for an hour)."""
-    with Sandbox(scale="tiny", seed=0, state_dir=tmp_path / "sb", cache_dir=sched_data) as box:
-        yield box
+    return sb

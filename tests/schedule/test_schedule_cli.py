@@ -14,10 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from schedule_support import C, Workshop, env_for, slow
 
 from numerai_autopilot.cli import main
 from numerai_autopilot.sandbox import Sandbox
+from support.rig import env_for
+from support.schedule_models import slow
+from support.workshop import C, Workshop
 
 SECRET = "cli-test-secret-" + "q" * 30
 

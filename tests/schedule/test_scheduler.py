@@ -7,12 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from schedule_support import C, JumpClock, Workshop, flaky, settings_for
 
 from numerai_autopilot.clock import ManualClock, parse_time
 from numerai_autopilot.run.report import RunReport
 from numerai_autopilot.sandbox import Sandbox
+from numerai_autopilot.sandbox.rounds import BetweenMode
 from numerai_autopilot.schedule import Backoff, Scheduler
+from support.clocks import JumpClock
+from support.rig import settings_for
+from support.schedule_models import flaky
+from support.workshop import C, Workshop
 
 
 def _models(sb: Sandbox, base: Path, *names: str) -> Workshop:
@@ -141,13 +145,13 @@ def test_a_model_that_keeps_failing_is_given_up_before_the_deadline(
 
 @pytest.mark.parametrize("between", ["error", "null", "last"])
 def test_does_nothing_without_a_round_and_polls_at_a_bounded_rate(
-    jsb: Sandbox, jump: JumpClock, tmp_path: Path, between: str
+    jsb: Sandbox, jump: JumpClock, tmp_path: Path, between: BetweenMode
 ) -> None:
     w = _models(jsb, tmp_path, "sch_idle")
     w.write_toml()
     w.close()
     jsb.close_round()
-    jsb.set_between_rounds(between)  # type: ignore[arg-type]
+    jsb.set_between_rounds(between)
     jsb.reset_counters()
     sched = Scheduler(settings_for(jsb, tmp_path), clock=jump, poll=600)
     summary = sched.run(max_ticks=12)

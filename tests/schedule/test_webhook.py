@@ -6,10 +6,10 @@ import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from schedule_support import Workshop, settings_for
 
 from numerai_autopilot.config import Settings
 from numerai_autopilot.errors import ConfigError
@@ -22,6 +22,8 @@ from numerai_autopilot.schedule import (
     require_secret,
     start_server,
 )
+from support.rig import settings_for
+from support.workshop import Workshop
 
 SECRET = "wh-test-secret-" + "k" * 30
 MODELS = ("wh_alpha", "wh_beta")
@@ -49,8 +51,8 @@ def server(settings: Settings) -> Iterator[WebhookServer]:
     srv.stop()
 
 
-def _post(url: str, **kw: object) -> httpx.Response:
-    return httpx.post(url, timeout=30, **kw)  # type: ignore[arg-type]
+def _post(url: str, **kw: Any) -> httpx.Response:
+    return httpx.post(url, timeout=30, **kw)
 
 
 def test_a_burst_of_calls_starts_one_run_that_carries_the_trigger_id(

@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
-from schedule_support import Workshop, env_for
 
 from numerai_autopilot.sandbox import Sandbox
+from support.rig import env_for
+from support.workshop import Workshop
 
 SECRET = secrets.token_urlsafe(32)
 CLIENTS = 400

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -17,7 +18,7 @@ class Sym(str):
 
 
 class BicepEval:
-    def __init__(self, doc: dict[str, Any], values: dict[str, Any], rg_location: str) -> None:
+    def __init__(self, doc: Mapping[str, Any], values: dict[str, Any], rg_location: str) -> None:
         self.doc = doc
         self.rg_location = rg_location
         self.scope: dict[str, Any] = {}
