@@ -154,11 +154,15 @@ def parse_models(op: str, raw_models: list[Any]) -> list[AccountModel]:
         if t is None:
             log.info("skipping model %r of tournament %r", m["name"], m["tournament"])
             continue
+        upload = m.get("computePickleUpload")
         out.append(
             AccountModel(
                 id=parse_ident(op, "id", m["id"]),
                 name=parse_ident(op, "name", m["name"]),
                 tournament=t,
+                model_upload=(
+                    str(upload["id"]) if isinstance(upload, dict) and upload.get("id") else None
+                ),
             )
         )
     return out

@@ -64,7 +64,7 @@ def snapshot_query(tournaments: Sequence[Tournament]) -> str:
         for t in tournaments
     )
     return (
-        f"query {{ {rounds} account {{ models {{ id name tournament "
+        f"query {{ {rounds} account {{ models {{ id name tournament computePickleUpload {{ id }} "
         f"latestSubmissions(latestNRounds: 1) {{ {_SUB_FIELDS} }} }} }} }}"
     )
 

@@ -37,6 +37,9 @@ class AccountModel:
     id: str
     name: str
     tournament: Tournament
+    model_upload: str | None = None
+    """The id of the Model Upload (pickle) Numerai runs for it; such a model cannot submit
+    through the API. None when it has none, or when the answer did not say."""
 
 
 @dataclass(frozen=True)

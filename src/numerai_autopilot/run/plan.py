@@ -26,6 +26,7 @@ class State(enum.StrEnum):
     UNKNOWN_MODEL = "unknown-model"  # no model of that name in the account
     CONFLICT = "conflict"  # the account lists its name for two ids (or its id for two names)
     UNSURE = "unsure"  # the API's answer cannot say whether it already submitted
+    MODEL_UPLOAD = "model-upload"  # Numerai runs a Model Upload (pickle) for it
     DISABLED = "disabled"
 
 
@@ -179,6 +180,14 @@ def _entry(
     if acct is None:
         reason = _unknown_reason(spec, by_name)
         return NotDue(spec, State.UNKNOWN_MODEL, reason=reason, problem=reason)
+    if acct.model_upload is not None:
+        # Numerai submits for it from the pickle and refuses API submissions for it.
+        reason = (
+            f"model {spec.name!r} runs a Numerai Model Upload (pickle {acct.model_upload}): "
+            "Numerai submits for it and refuses API submissions; remove the entry (or set "
+            "enabled = false), or delete the upload on numer.ai to submit from here"
+        )
+        return NotDue(spec, State.MODEL_UPLOAD, model_id=acct.id, reason=reason, problem=reason)
     rnd = rounds.get(spec.tournament)
     if rnd is None or not now_open.get(spec.tournament, False):
         return NotDue(

@@ -36,7 +36,8 @@ def all_to_predict(plan: Plan) -> Plan:
     models: list[Entry] = []
     for m in plan.models:
         rnd = plan.rounds.get(m.spec.tournament)
-        known = m.model_id is not None and m.state is not State.DISABLED
+        # A Model Upload's model stays failed too: run fails it, whatever its artifact does.
+        known = m.model_id is not None and m.state not in (State.DISABLED, State.MODEL_UPLOAD)
         if known and rnd is not None and (isinstance(m, NotDue) or not m.upload):
             models.append(Due(m.spec, State.PENDING, rnd, m.model_id, m.submission, m.reason))
         elif isinstance(m, Due) and not m.upload:

@@ -190,6 +190,12 @@ def f_model_submissions(model: Model, info: Info) -> list[dict[str, Any]]:
     return [submission_view(ctx, s) for s in ctx.core.state.submissions_of(model.id)]
 
 
+def f_pickle_upload(model: Model, info: Info) -> dict[str, Any] | None:
+    """The Model Upload (pickle) Numerai runs for this model, if any."""
+    upload = _ctx(info).core.state.pickles.get(model.pickle_upload_id or "")
+    return None if upload is None else {"id": model.pickle_upload_id, "filename": upload.filename}
+
+
 def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any] | None:
     ctx = _ctx(info)
     ctx.caller.require("read_submission_info")
@@ -253,6 +259,7 @@ def attach(schema: GraphQLSchema) -> None:
             "username": lambda m, _info: m.name,
             "submissionWebhook": lambda m, _info: m.webhook,
             "v2Stake": lambda _m, _info: {"status": None, "txHash": None},
+            "computePickleUpload": f_pickle_upload,
         },
     }
     for type_name, fields in roots.items():

@@ -101,6 +101,7 @@ type Model {
   submissions: [Submission]
   latestSubmissions(latestNRounds: Int): [LatestSubmission]
   v2Stake: Stake
+  computePickleUpload: ComputePickleUpload
 }
 
 type Stake {
