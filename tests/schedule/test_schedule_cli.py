@@ -19,6 +19,7 @@ from numerai_autopilot.cli import main
 from numerai_autopilot.sandbox import Sandbox
 from support.rig import env_for
 from support.schedule_models import slow
+from support.schedule_state import schedule_state
 from support.workshop import C, Workshop
 
 SECRET = "cli-test-secret-" + "q" * 30
@@ -75,7 +76,7 @@ def test_a_restart_in_the_middle_of_a_run_does_not_submit_twice(
     _kill(first)  # SIGKILL while the slow model still predicts
     assert rsb.submissions("rs_slow") == []
     (tmp_path / "slow").unlink()  # quick from now on
-    state = json.loads((tmp_path / "data" / "schedule.json").read_text())
+    state = schedule_state(tmp_path / "data")
     assert state["rounds"]["classic"]["status"] == "running"
 
     second = _start(env, "schedule", "--poll", "1", "--max-runs", "1")
@@ -89,7 +90,7 @@ def test_a_restart_in_the_middle_of_a_run_does_not_submit_twice(
     for name in ("rs_fast", "rs_slow"):
         (sub,) = rsb.submissions(name)
         assert sub["status"] == "on-time"
-    state = json.loads((tmp_path / "data" / "schedule.json").read_text())
+    state = schedule_state(tmp_path / "data")
     assert state["rounds"]["classic"]["status"] == "done"
     assert state["rounds"]["classic"]["attempts"] == 2
 

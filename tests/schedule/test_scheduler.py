@@ -16,6 +16,7 @@ from numerai_autopilot.schedule import Backoff, Scheduler
 from support.clocks import JumpClock
 from support.rig import settings_for
 from support.schedule_models import flaky
+from support.schedule_state import schedule_state
 from support.workshop import C, Workshop
 
 
@@ -67,7 +68,7 @@ def test_sleeps_until_the_announced_open_then_runs_once(
     sched.close()
     assert summary.runs == 1 and summary.round_requests == 5
     assert jump.slept == pytest.approx(7200 + 3600, abs=30)  # the run itself took real time
-    state = json.loads((tmp_path / "data" / "schedule.json").read_text())
+    state = schedule_state(tmp_path / "data")
     assert state["rounds"]["classic"]["status"] == "done"
     assert state["rounds"]["classic"]["attempts"] == 1
 
@@ -104,7 +105,7 @@ def test_retries_a_failed_model_before_the_close(
     for n in ("sch_steady", "sch_flaky"):
         (sub,) = jsb.submissions(n)
         assert sub["status"] == "on-time"  # the retry landed before the close
-    state = json.loads((tmp_path / "data" / "schedule.json").read_text())
+    state = schedule_state(tmp_path / "data")
     assert state["rounds"]["classic"] | {"updated": None} == {
         "round": jsb.current_round(int(C))["number"],
         "status": "done",
@@ -139,7 +140,7 @@ def test_a_model_that_keeps_failing_is_given_up_before_the_deadline(
     assert summary.runs == 4
     assert all(t < deadline for t in starts)
     assert jsb.submissions("sch_broken") == []
-    state = json.loads((tmp_path / "data" / "schedule.json").read_text())
+    state = schedule_state(tmp_path / "data")
     assert state["rounds"]["classic"]["status"] == "gave-up"
 
 
@@ -215,7 +216,27 @@ def test_rechecks_an_open_round_and_runs_a_model_added_mid_round(
     assert len(jsb.submissions("sch_added")) == 1
 
 
-def test_a_corrupt_state_file_is_set_aside(jsb: Sandbox, jump: JumpClock, tmp_path: Path) -> None:
+def test_a_legacy_state_file_is_moved_into_the_ledger_once(
+    jsb: Sandbox, jump: JumpClock, tmp_path: Path
+) -> None:
+    """schedule.json of an older version: its rounds go into the ledger, the file is renamed."""
+    w = _models(jsb, tmp_path, "sch_legacy")
+    w.write_toml()
+    w.close()
+    rnd = int(str(jsb.current_round(int(C))["number"]))
+    legacy = tmp_path / "data" / "schedule.json"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text(json.dumps({"rounds": {"classic": {"round": rnd, "status": "done"}}}))
+    sched = Scheduler(settings_for(jsb, tmp_path), clock=jump, poll=60, once_per_round=True)
+    assert sched.state.get(C, rnd) is not None and not legacy.exists()
+    assert (tmp_path / "data" / "schedule.json.migrated").exists()
+    sched.close()
+    assert schedule_state(tmp_path / "data")["rounds"]["classic"]["status"] == "done"
+
+
+def test_a_corrupt_legacy_state_file_is_set_aside(
+    jsb: Sandbox, jump: JumpClock, tmp_path: Path
+) -> None:
     w = _models(jsb, tmp_path, "sch_corrupt")
     w.write_toml()
     w.close()
@@ -225,8 +246,8 @@ def test_a_corrupt_state_file_is_set_aside(jsb: Sandbox, jump: JumpClock, tmp_pa
     sched = Scheduler(settings_for(jsb, tmp_path), clock=jump, poll=60, once_per_round=True)
     assert sched.run(max_runs=1).runs == 1
     sched.close()
-    assert (tmp_path / "data" / "schedule.corrupt").read_text() == "{not json"
-    assert json.loads(state.read_text())["rounds"]["classic"]["status"] == "done"
+    assert (tmp_path / "data" / "schedule.json.migrated").read_text() == "{not json"
+    assert schedule_state(tmp_path / "data")["rounds"]["classic"]["status"] == "done"
     assert len(jsb.submissions("sch_corrupt")) == 1
 
 

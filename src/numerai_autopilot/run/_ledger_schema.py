@@ -48,6 +48,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE runs ADD COLUMN error TEXT",
         "ALTER TABLE outcomes ADD COLUMN late INTEGER NOT NULL DEFAULT 0",
     ),
+    # 3: the scheduler's per-round state (was schedule.json): one store of run history.
+    (
+        """CREATE TABLE IF NOT EXISTS schedule_rounds (
+    tournament TEXT PRIMARY KEY,
+    round INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated TEXT NOT NULL DEFAULT ''
+)""",
+    ),
 )
 """Ordered schema steps; ``PRAGMA user_version`` is the number applied. Only ever append."""
 

@@ -234,6 +234,23 @@ class Ledger:
             for r in cur.fetchall()
         ]
 
+    def schedule_rounds(self) -> dict[str, tuple[int, str, int, str]]:
+        """The scheduler's state: per tournament label, (round, status, attempts, updated)."""
+        cur = self._db.execute(
+            "SELECT tournament, round, status, attempts, updated FROM schedule_rounds"
+        )
+        return {str(r[0]): (int(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in cur.fetchall()}
+
+    def set_schedule_rounds(self, rows: Mapping[str, tuple[int, str, int, str]]) -> None:
+        """Replace the scheduler's state with ``rows`` (one transaction)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM schedule_rounds")
+            db.executemany(
+                "INSERT INTO schedule_rounds (tournament, round, status, attempts, updated)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(t, *row) for t, row in sorted(rows.items())],
+            )
+
     def last_outcome(self, model: str, round_number: int) -> OutcomeRow | None:
         """The newest outcome recorded for ``model`` in ``round_number``, if any."""
         rows = self.outcomes(model=model, round_number=round_number, limit=1)

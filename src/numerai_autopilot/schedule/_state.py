@@ -1,26 +1,29 @@
 """What the scheduler remembers between restarts: per tournament, the last round it handled.
 
-A small JSON file in the state dir, written atomically (temp file + ``os.replace``). It only
-saves work: a restart that lost it merely runs again, and the run itself submits only what the
-API says is missing, so a lost or stale file never causes a second submission.
+Kept in the ledger (table ``schedule_rounds``), beside the runs it started: one store of run
+history. It only saves work: a restart that lost it merely runs again, and the run itself
+submits only what the API says is missing, so a lost or stale record never causes a second
+submission. A ``schedule.json`` left by an older version is read once into the ledger and
+renamed ``schedule.json.migrated``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, cast
 
 from ..errors import ConfigError
-from ..fileio import write_atomic
+from ..run.ledger import Ledger
 from ..tournaments import Tournament
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "schedule.json"
+LEGACY_FILE = "schedule.json"
 RoundStatus = Literal["running", "done", "gave-up"]
+_STATUSES = ("running", "done", "gave-up")
 
 
 @dataclass
@@ -36,44 +39,27 @@ class RoundRecord:
 
 @dataclass
 class ScheduleState:
-    """Per tournament label, the latest round the scheduler worked on; the last run's summary."""
+    """Per tournament label, the latest round the scheduler worked on."""
 
-    path: Path
+    state_dir: Path
     rounds: dict[str, RoundRecord] = field(default_factory=dict)
-    last_run: dict[str, Any] | None = None
 
     @classmethod
     def load(cls, state_dir: Path) -> ScheduleState:
-        """Read ``schedule.json``; a missing file is an empty state, a corrupt one is set aside
-        (renamed ``.corrupt``) with a warning: the API's status keeps the runs correct."""
-        path = state_dir / STATE_FILE
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            rounds = {
-                str(k): RoundRecord(
-                    round=int(v["round"]),
-                    status=v["status"],
-                    attempts=int(v.get("attempts", 0)),
-                    updated=str(v.get("updated", "")),
-                )
-                for k, v in raw.get("rounds", {}).items()
-            }
-            return cls(path, rounds, raw.get("last_run"))
-        except FileNotFoundError:
-            return cls(path)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("%s is unreadable (%s): starting afresh", path, exc)
-            try:
-                path.replace(path.with_suffix(".corrupt"))
-            except OSError as move_exc:
-                raise ConfigError(
-                    f"{path}: unreadable and cannot be moved aside: {move_exc}"
-                ) from exc
-            return cls(path)
-        except OSError as exc:
-            raise ConfigError(
-                f"{path}: cannot read: {exc.strerror} (check NUMERAI_STATE_DIR)"
-            ) from exc
+        """Read the ledger's record (ConfigError naming the state dir when it cannot be
+        opened), importing a legacy ``schedule.json`` first if there is one."""
+        with Ledger(state_dir) as ledger:
+            stored = ledger.schedule_rounds()
+            legacy = state_dir / LEGACY_FILE
+            if not stored and legacy.exists():
+                stored = _import_legacy(legacy)
+                ledger.set_schedule_rounds(stored)
+        rounds = {
+            t: RoundRecord(number, cast(RoundStatus, status), attempts, updated)
+            for t, (number, status, attempts, updated) in stored.items()
+            if status in _STATUSES
+        }
+        return cls(state_dir, rounds)
 
     def get(self, tournament: Tournament, round_number: int) -> RoundRecord | None:
         """The record of that round, or None when the scheduler has not worked on it."""
@@ -84,16 +70,35 @@ class ScheduleState:
         self.rounds[tournament.label] = record
 
     def save(self) -> None:
-        """Write atomically; an unwritable state dir is a ConfigError naming it."""
-        doc = {
-            "version": 1,
-            "rounds": {k: asdict(v) for k, v in sorted(self.rounds.items())},
-            "last_run": self.last_run,
-        }
-        try:
-            write_atomic(self.path, json.dumps(doc, indent=1))
-        except OSError as exc:
-            raise ConfigError(
-                f"{self.path}: cannot write the schedule state: {exc.strerror} "
-                "(set NUMERAI_STATE_DIR to a writable folder)"
-            ) from exc
+        """Write every record in one ledger transaction; an unwritable state dir is a
+        ConfigError naming it."""
+        rows = {t: (r.round, r.status, r.attempts, r.updated) for t, r in self.rounds.items()}
+        with Ledger(self.state_dir) as ledger:
+            ledger.set_schedule_rounds(rows)
+
+
+def _import_legacy(path: Path) -> dict[str, tuple[int, str, int, str]]:
+    """The rounds of an older version's ``schedule.json``; unreadable, it is merely set
+    aside (the API's status keeps the runs correct). Either way it is renamed, never read
+    again."""
+    rows: dict[str, tuple[int, str, int, str]] = {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        for label, v in raw.get("rounds", {}).items():
+            rows[str(label)] = (
+                int(v["round"]),
+                str(v["status"]),
+                int(v.get("attempts", 0)),
+                str(v.get("updated", "")),
+            )
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        log.warning("%s is unreadable (%s): starting afresh", path, exc)
+        rows = {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror} (check NUMERAI_STATE_DIR)") from exc
+    try:
+        path.replace(path.with_name(path.name + ".migrated"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be moved aside: {exc.strerror}") from exc
+    log.info("%s: %d round(s) moved into the ledger", path, len(rows))
+    return rows

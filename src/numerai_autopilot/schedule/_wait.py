@@ -14,7 +14,7 @@ MIN_SLEEP = 1.0
 """Least time between two looks at the API, whatever the clock says."""
 
 Status = Callable[[Tournament, RoundInfo], str | None]
-"""A round's status in ``schedule.json`` (None: not handled yet)."""
+"""A round's status in the scheduler's record (None: not handled yet)."""
 
 
 def next_wait(

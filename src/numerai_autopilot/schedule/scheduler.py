@@ -6,7 +6,7 @@ every tournament in use. A round that is open and not yet handled starts a job
 answers only the current round, and between rounds the last one, an error or null) the API is
 asked again every ``poll`` seconds, one request per tournament.
 
-Restarts are safe: ``schedule.json`` in the state dir remembers which rounds are done, and a
+Restarts are safe: the ledger in the state dir remembers which rounds are done, and a
 round cut short by a restart simply runs again: the run submits only what the API says is
 missing.
 """
@@ -235,7 +235,7 @@ class Scheduler:
                     or any(o.tournament == t for o in report.failed)
                 )
                 rec.status = "running" if failed else "done"
-            self.state.last_run = _last_run(self.clock, attempt, report, error)
+            # The run itself (id, exit code, summary, error) is in the ledger's runs.
             self.state.save()
             if report is not None and self.on_report is not None:
                 self.on_report(report)
@@ -274,16 +274,3 @@ class Scheduler:
         """Log at info when the situation changed, at debug when it is the same as before."""
         log.log(logging.INFO if note != self._note else logging.DEBUG, "%s%s", note, detail)
         self._note = note
-
-
-def _last_run(
-    clock: Clock, attempt: int, report: RunReport | None, error: AutopilotError | None
-) -> dict[str, object]:
-    return {
-        "at": format_time(clock.now()),
-        "attempt": attempt,
-        "run_id": report.run_id if report else None,
-        "exit_code": report.exit_code if report else None,
-        "summary": report.summary() if report else None,
-        "error": str(error) if error else None,
-    }
