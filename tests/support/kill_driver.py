@@ -144,7 +144,14 @@ class CheckpointRunner(runner.Runner):
         print(f"{ARMED} at {KILL_AT}", file=sys.stderr, flush=True)
 
     def run(self, **kwargs: Any) -> RunReport:
-        return super().run(**kwargs, on_event=_on_event)
+        given = kwargs.pop("on_event", None)  # the run lifecycle passes its own (or None)
+
+        def both(event: str, o: Outcome) -> None:
+            if given is not None:
+                given(event, o)
+            _on_event(event, o)
+
+        return super().run(**kwargs, on_event=both)
 
     def close(self) -> None:
         super().close()
