@@ -40,10 +40,6 @@ class RunResult:
     report: RunReport | None = None
     error: AutopilotError | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.exit_code in (ExitCode.OK, ExitCode.NO_ROUND)
-
     def unwrap(self) -> RunReport:
         """The report, or the error raised (for callers that retry: ``schedule``, ``serve``)."""
         if self.report is None:
@@ -71,10 +67,11 @@ class Lifecycle:
     @property
     def settings(self) -> Settings:
         """The settings, strictly validated (ConfigError naming every wrong one)."""
-        if self._settings is None:
-            assert self._source is not None  # noqa: S101 - one of the two is always set
-            self._settings = load_settings(self._source.flags, self._source.environ)
-        return self._settings
+        settings = self._settings
+        if settings is None:
+            source = self._source if self._source is not None else SettingsSource()
+            settings = self._settings = load_settings(source.flags, source.environ)
+        return settings
 
     @property
     def alerts(self) -> Alerts:
@@ -86,9 +83,6 @@ class Lifecycle:
                 Alerts() if self.trigger == "check" else Alerts.from_settings(self.salvaged)
             )
         return self._alerts
-
-    def secrets(self) -> list[str]:
-        return self.salvaged.secret_values()
 
     # -- one trigger -----------------------------------------------------------------------
 
