@@ -25,6 +25,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	# start would otherwise recompile ~300 modules, tripling the idle run's time.
 	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode --no-deps -e .
+	# The editable install's own modules too (uv compiles site-packages only): about 0.15 s of
+	# every CLI start on 2 cores; an edited module is recompiled in memory, never stale.
+	$(BIN)/python -m compileall -q src >/dev/null
 	touch $@
 
 demo: bootstrap
