@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from numerai_autopilot.client import NumeraiClient
-from numerai_autopilot.config import Settings, load_settings
+from numerai_autopilot.config import Settings
 from numerai_autopilot.errors import AuthError, ExitCode, NumeraiError
 from numerai_autopilot.run.ledger import Ledger
 from numerai_autopilot.run.report import Outcome, Status
 from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.sandbox import Sandbox
+from support.rig import settings_for
 
 
 def _predict(live: pd.DataFrame) -> pd.Series:
@@ -34,19 +35,7 @@ def write_models(sb: Sandbox, models: Path, names: list[str]) -> None:
 
 
 def settings(sb: Sandbox, base: Path, **over: object) -> Settings:
-    return load_settings(
-        {
-            "api_url": sb.url,
-            "public_id": sb.public_id,
-            "secret_key": sb.secret_key,
-            "models_dir": base / "models",
-            "data_dir": base / "data",
-            "workers": 1,
-            "model_timeout": 60,
-            **over,
-        },
-        environ={},
-    )
+    return settings_for(sb, base, **{"workers": 1, **over})
 
 
 def only_run(s: Settings) -> tuple[int | None, str | None]:

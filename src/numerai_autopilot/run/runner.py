@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
-from ..client import NumeraiClient, take_snapshot
+from ..client import NumeraiClient, client_from_settings, take_snapshot
 from ..clock import Clock, SystemClock
 from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
 from ..errors import ConfigError, exit_code_for
@@ -64,14 +64,7 @@ class Runner:
     @property
     def client(self) -> NumeraiClient:
         if self._client is None:
-            public_id, secret = self.settings.require_credentials()
-            self._client = NumeraiClient(
-                self.settings.api_url,
-                public_id,
-                secret,
-                timeout=self.settings.http_timeout,
-                clock=self.clock,
-            )
+            self._client = client_from_settings(self.settings, clock=self.clock)
         return self._client
 
     def now(self) -> datetime:
