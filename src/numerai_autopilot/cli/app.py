@@ -4,6 +4,7 @@ Errors are raised, and :func:`run_cli` is the one place that turns them into an 
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -73,7 +74,7 @@ def run(
 
 
 @app.command()
-@with_settings("models_dir", *API, "log_format")
+@with_settings("models_dir", *API, "log_format", "shard")
 def plan(flags: Flags, verbose: Verbose = False) -> None:
     """Show what a run would do (rounds, status, due models) without doing anything."""
     as_json = open_output(flags, verbose)
@@ -121,6 +122,30 @@ def history(
             else (ledger.outcomes(run_id=runs[0].id) if runs else [])
         )
     render.history(runs, outcomes, as_json=as_json)
+
+
+@app.command("shard-times")
+@with_settings(*DIRS, "log_format")
+def shard_times(
+    flags: Flags,
+    write: Annotated[
+        bool, typer.Option(help="Write them to <models dir>/shard-times.json for every shard")
+    ] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Each model's median predict seconds in this ledger: what balances `run --shard`."""
+    open_output(flags, verbose)
+    from ..config import load_models_file
+    from ..run.ledger import Ledger
+    from ..run.shard import measured_times, write_times
+
+    settings = flags.settings()
+    names = [m.name for m in load_models_file(settings.models_dir).models]
+    with Ledger(settings.state_path) as ledger:
+        times = measured_times(ledger, names)
+    typer.echo(json.dumps(times, indent=2, sort_keys=True))
+    if write:
+        log.info("wrote %s (%d models timed)", write_times(settings.models_dir, times), len(times))
 
 
 @models_app.command("check")

@@ -108,13 +108,21 @@ SETTING_OPTIONS: dict[str, Any] = {
             "NUMERAI_WEBHOOK_SECRET_FILE (options show up in the process list)"
         ),
     ],
+    "shard": Annotated[
+        str | None,
+        _opt(
+            "Run only shard K/N of the models (K from 0; blends with their parts) (env "
+            "NUMERAI_SHARD, or JOB_COMPLETION_INDEX / AWS_BATCH_JOB_ARRAY_INDEX with "
+            "NUMERAI_SHARDS; see docs/shards.md)"
+        ),
+    ],
 }
 
 # The groups commands take, so that adding a setting is adding it here and to config/_settings.py.
 DIRS = ("models_dir", "data_dir", "state_dir")
 API = ("api_url", "public_id", "secret_key", "http_timeout")
 ALERTS = ("notify_urls", "notify_on_success", "healthcheck_url")
-RUN = (*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format", *ALERTS)
+RUN = (*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format", *ALERTS, "shard")
 
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Debug logging, and tracebacks of errors.")

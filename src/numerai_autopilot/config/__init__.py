@@ -14,6 +14,8 @@ What is where (import from here, not from the private modules):
   :func:`parse_models`, :func:`name_key`
 - ``_models_schema`` -- the models file's TOML shape as pydantic validates it, the formats
   (:data:`FORMATS`), and its error messages
+- ``_shard`` -- :class:`ShardSpec` (``K/N``), :func:`parse_shard`, and the engines' index
+  variables (:func:`shard_from_engine`)
 - ``_limits`` -- the bounds of the numbers a user sets (``MAX_*``)
 """
 
@@ -41,6 +43,7 @@ from ._settings import (
     seal_secret_environ,
     secret_env_names,
 )
+from ._shard import MAX_SHARDS, SHARD_VAR, SHARDS_VAR, ShardSpec, parse_shard, shard_from_engine
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -49,20 +52,26 @@ __all__ = [
     "MAX_HTTP_TIMEOUT",
     "MAX_MEMORY_MB",
     "MAX_MODEL_TIMEOUT",
+    "MAX_SHARDS",
     "MODELS_FILE",
     "SECRET_OPTIONS",
+    "SHARDS_VAR",
+    "SHARD_VAR",
     "Format",
     "ModelDefaults",
     "ModelSpec",
     "ModelsConfig",
     "Settings",
     "SettingsSource",
+    "ShardSpec",
     "load_models_file",
     "load_settings",
     "name_key",
     "parse_models",
+    "parse_shard",
     "process_environ",
     "salvage_settings",
     "seal_secret_environ",
     "secret_env_names",
+    "shard_from_engine",
 ]

@@ -17,6 +17,7 @@ from .. import _platform
 from ..errors import ConfigError
 from ._limits import MAX_HTTP_TIMEOUT, MAX_MEMORY_MB, MAX_MODEL_TIMEOUT
 from ._models_file import MODELS_FILE
+from ._shard import SHARD_VAR, ShardSpec, parse_shard, shard_from_engine
 
 DEFAULT_API_URL = "https://api-tournament.numer.ai"
 
@@ -37,6 +38,7 @@ _SETTINGS_ENV = {
     "notify_on_success": "NUMERAI_NOTIFY_ON_SUCCESS",
     "healthcheck_url": "NUMERAI_HEALTHCHECK_URL",
     "webhook_secret": "NUMERAI_WEBHOOK_SECRET",
+    "shard": SHARD_VAR,
 }
 _SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url", "webhook_secret")
 SECRET_OPTIONS = ("--public-id", "--secret-key", "--webhook-secret")
@@ -67,6 +69,13 @@ class Settings(BaseModel):
     healthcheck_url: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     """The token `serve` requires of every webhook call (see docs/scheduling.md)."""
+    shard: ShardSpec | None = None
+    """Run only this shard's share of the models (see run/shard.py); None: all of them."""
+
+    @field_validator("shard", mode="before")
+    @classmethod
+    def _parse_shard(cls, v: object) -> object:
+        return parse_shard(v) if isinstance(v, str) else v
 
     @field_validator("api_url")
     @classmethod
@@ -211,6 +220,13 @@ def _read_values(
     for name, value in overrides.items():
         if value is not None:
             values[name] = value
+    if "shard" not in values:
+        # An engine's replica index (Kubernetes, AWS Batch) with its count, if set.
+        engine_shard, problem = shard_from_engine(env)
+        if problem is not None:
+            problems.append(problem)
+        elif engine_shard is not None:
+            values["shard"] = engine_shard
     return values, problems
 
 

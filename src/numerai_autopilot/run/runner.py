@@ -23,6 +23,7 @@ from .lock import run_lock
 from .plan import Plan, make_plan
 from .report import Outcome, RunReport, initial_outcome, interrupt, record
 from .select import all_to_predict, select
+from .shard import share
 from .waiting import wait_for_open
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class Runner:
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.models = models or load_models_file(settings.models_dir)
+        self.all_models = models or load_models_file(settings.models_dir)
+        self.models = share(self.all_models, settings.shard)
+        """The entries this run looks at: all of them, or its shard's share (``--shard``)."""
         self.report_margin = report_margin
         self._client = client
         self._own_client = client is None
@@ -183,7 +186,7 @@ class Runner:
         if late not in LATE_POLICIES:
             raise ConfigError(f"late policy {late!r}: use one of {', '.join(LATE_POLICIES)}")
         self.run_id = None
-        specs = select(self.models, only)
+        specs = select(self.models, only, whole=self.all_models)
         if wait_open > 0 and not check:
             self.wait_for_open(specs, wait_open)
         with self.lock(lock_wait), Ledger(self.settings.state_path) as ledger:

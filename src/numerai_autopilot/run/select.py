@@ -10,14 +10,23 @@ from ..errors import ConfigError
 from .plan import Due, Entry, NotDue, Plan, State, with_blend_parts
 
 
-def select(models: ModelsConfig, only: Sequence[str] | None) -> list[ModelSpec]:
+def select(
+    models: ModelsConfig, only: Sequence[str] | None, *, whole: ModelsConfig | None = None
+) -> list[ModelSpec]:
     """The entries named in ``only`` (all when empty), with the parts of selected blends kept
-    as disabled entries so they can be predicted for their blend."""
+    as disabled entries so they can be predicted for their blend. ``whole``: the whole models
+    file when ``models`` is one shard's share of it (for a message naming the shard)."""
     specs = models.models
     if not only:
         return list(specs)
     names = set(only)
     unknown = names - {s.name for s in specs}
+    elsewhere = unknown & {s.name for s in whole.models} if whole is not None else set()
+    if elsewhere:
+        raise ConfigError(
+            f"not in this shard's share of {models.path}: {', '.join(sorted(elsewhere))} "
+            "(run it from its own shard, or without --shard / NUMERAI_SHARD)"
+        )
     if unknown:
         raise ConfigError(
             f"not in {models.path}: {', '.join(sorted(unknown))} (check --model names)"
