@@ -1,4 +1,5 @@
-"""``numerai-autopilot deploy azure|systemd|cron``: set the autopilot up to run by itself."""
+"""``numerai-autopilot deploy azure|systemd|cron|kubernetes``: set the autopilot up to run by
+itself."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
     from ..deploy.azure import AzureParams, Step
 
 app = typer.Typer(
-    help="Set the autopilot up to run every round: Azure, systemd, cron (docs/deploy.md).",
+    help="Set the autopilot up to run every round: Azure, systemd, cron, Kubernetes "
+    "(docs/deploy.md).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -172,3 +174,21 @@ def cron() -> None:
     from ..deploy.triggers import render_trigger
 
     typer.echo(render_trigger("cron"), nl=False)
+
+
+@app.command()
+def kubernetes(
+    shards: Annotated[
+        int | None,
+        typer.Option(help="Run N pods per slot, pod K running shard K/N (an Indexed Job)"),
+    ] = None,
+    image: Annotated[str, typer.Option(help="The image the pods run")] = "",
+) -> None:
+    """Print the Kubernetes CronJob (with --shards N: of Indexed Jobs, docs/shards.md)."""
+    from ..deploy.k8s_shards import k8s_sharded_cronjob
+    from ..deploy.triggers import DEFAULT_IMAGE, k8s_cronjob
+
+    if shards is None:
+        typer.echo(k8s_cronjob(image=image or DEFAULT_IMAGE), nl=False)
+    else:
+        typer.echo(k8s_sharded_cronjob(shards, image=image or DEFAULT_IMAGE), nl=False)
