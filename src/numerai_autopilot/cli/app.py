@@ -211,6 +211,15 @@ def _mount_schedule() -> None:
 _mount_schedule()
 
 
+def _mount_watch() -> None:
+    from .watch_cmd import mount
+
+    mount(app)
+
+
+_mount_watch()
+
+
 def _mount_deploy() -> None:
     from .deploy_cmd import app as deploy_app
 

@@ -108,6 +108,22 @@ SETTING_OPTIONS: dict[str, Any] = {
             "NUMERAI_WEBHOOK_SECRET_FILE (options show up in the process list)"
         ),
     ],
+    "watch": Annotated[
+        bool | None,
+        typer.Option(
+            "--watch/--no-watch",
+            help="After the run, also watch every model of the account, configured or not "
+            "(env NUMERAI_WATCH; see `watch`)",
+            show_default=False,
+        ),
+    ],
+    "watch_margin": Annotated[
+        float | None,
+        _opt(
+            "Seconds before a round's close from which `watch` alerts about a model without a "
+            "submission (env NUMERAI_WATCH_MARGIN; default 900)"
+        ),
+    ],
     "shard": Annotated[
         str | None,
         _opt(
@@ -122,7 +138,18 @@ SETTING_OPTIONS: dict[str, Any] = {
 DIRS = ("models_dir", "data_dir", "state_dir")
 API = ("api_url", "public_id", "secret_key", "http_timeout")
 ALERTS = ("notify_urls", "notify_on_success", "healthcheck_url")
-RUN = (*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format", *ALERTS, "shard")
+WATCH = ("watch", "watch_margin")
+RUN = (
+    *DIRS,
+    *API,
+    "workers",
+    "model_timeout",
+    "model_memory_mb",
+    "log_format",
+    *ALERTS,
+    "shard",
+    *WATCH,
+)
 
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Debug logging, and tracebacks of errors.")

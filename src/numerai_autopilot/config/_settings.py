@@ -39,6 +39,8 @@ _SETTINGS_ENV = {
     "healthcheck_url": "NUMERAI_HEALTHCHECK_URL",
     "webhook_secret": "NUMERAI_WEBHOOK_SECRET",
     "shard": SHARD_VAR,
+    "watch": "NUMERAI_WATCH",
+    "watch_margin": "NUMERAI_WATCH_MARGIN",
 }
 _SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url", "webhook_secret")
 SECRET_OPTIONS = ("--public-id", "--secret-key", "--webhook-secret")
@@ -69,6 +71,11 @@ class Settings(BaseModel):
     healthcheck_url: SecretStr | None = None
     webhook_secret: SecretStr | None = None
     """The token `serve` requires of every webhook call (see docs/scheduling.md)."""
+    watch: bool = False
+    """After each run (run, schedule, serve), also watch the whole account (docs/watch.md)."""
+    watch_margin: float = Field(default=900.0, ge=0, le=86400, allow_inf_nan=False)
+    """Seconds before a round's close from which `watch` alerts about a model without a
+    submission (docs/watch.md)."""
     shard: ShardSpec | None = None
     """Run only this shard's share of the models (see run/shard.py); None: all of them."""
 

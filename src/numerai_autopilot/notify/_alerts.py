@@ -118,6 +118,13 @@ class Alerts:
         self._notify(msg)
         self._ping("/fail", msg.title + "\n" + msg.body)
 
+    def alert(self, msg: Message, *, notify: bool = True) -> None:
+        """Report a state found by a look rather than a run (``watch``): notify ``msg`` when
+        ``notify``, and ping ``/fail`` for a failure, success otherwise."""
+        if notify:
+            self._notify(msg)
+        self._ping("/fail" if msg.failure else "", msg.title + "\n" + msg.body)
+
     def interrupted(self) -> None:
         """A run stopped by Ctrl-C or SIGINT: a person did it, so no notification; the
         dead-man's switch still hears that this run did not finish."""

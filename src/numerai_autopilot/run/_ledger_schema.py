@@ -58,6 +58,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     updated TEXT NOT NULL DEFAULT ''
 )""",
     ),
+    # 4: `watch`'s alerts, at most one per model per round (the account's models, configured
+    # here or not: keyed by the API's model id).
+    (
+        """CREATE TABLE IF NOT EXISTS watch_alerts (
+    model_id TEXT NOT NULL,
+    tournament INTEGER NOT NULL,
+    round INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    alerted_at TEXT NOT NULL,
+    PRIMARY KEY (model_id, tournament, round)
+)""",
+    ),
 )
 """Ordered schema steps; ``PRAGMA user_version`` is the number applied. Only ever append."""
 

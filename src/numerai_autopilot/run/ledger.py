@@ -251,6 +251,25 @@ class Ledger:
                 [(t, *row) for t, row in sorted(rows.items())],
             )
 
+    def watch_alerted(self, model_id: str, tournament: int, round_number: int) -> bool:
+        """Whether `watch` already alerted about this model in this round."""
+        row = self._db.execute(
+            "SELECT 1 FROM watch_alerts WHERE model_id = ? AND tournament = ? AND round = ?",
+            (model_id, tournament, round_number),
+        ).fetchone()
+        return row is not None
+
+    def record_watch_alert(
+        self, model_id: str, model: str, tournament: int, round_number: int
+    ) -> None:
+        """Remember that `watch` alerted about this model in this round (one transaction)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO watch_alerts (model_id, tournament, round, model, "
+                "alerted_at) VALUES (?, ?, ?, ?, ?)",
+                (model_id, tournament, round_number, model, _now()),
+            )
+
     def last_outcome(self, model: str, round_number: int) -> OutcomeRow | None:
         """The newest outcome recorded for ``model`` in ``round_number``, if any."""
         rows = self.outcomes(model=model, round_number=round_number, limit=1)

@@ -137,7 +137,19 @@ class Lifecycle:
             alerts.crashed(exc)
             raise
         alerts.finished(report)
+        if settings.watch and not check:
+            self._watch(settings, client, clock)
         return RunResult(ExitCode(report.exit_code), report=report)
+
+    def _watch(self, settings: Settings, client: NumeraiClient | None, clock: Clock | None) -> None:
+        """``watch`` after the run: its own alerts; a failure is logged and the run's exit
+        code stands (the watch is a second opinion, not part of the run)."""
+        from ..watch import watch
+
+        try:
+            watch(settings, client=client, clock=clock)
+        except AutopilotError as exc:
+            log.warning("the watch after the run failed: %s", exc)
 
     def failed(self, exc: AutopilotError, *, started: bool = False) -> RunResult:
         """Report an error that stopped a trigger before it could report on each model: one
