@@ -118,10 +118,10 @@ SETTING_OPTIONS: dict[str, Any] = {
         ),
     ],
     "watch_margin": Annotated[
-        float | None,
+        str | None,
         _opt(
-            "Seconds before a round's close from which `watch` alerts about a model without a "
-            "submission (env NUMERAI_WATCH_MARGIN; default 900)"
+            "How long before a round's close `watch` alerts about a model without a "
+            "submission: 900, 15m, 1h (env NUMERAI_WATCH_MARGIN; default 15m)"
         ),
     ],
     "shard": Annotated[

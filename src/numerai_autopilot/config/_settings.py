@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from .. import _platform
 from ..errors import ConfigError
+from ._duration import parse_seconds
 from ._limits import MAX_HTTP_TIMEOUT, MAX_MEMORY_MB, MAX_MODEL_TIMEOUT
 from ._models_file import MODELS_FILE
 from ._shard import SHARD_VAR, ShardSpec, parse_shard, shard_from_engine
@@ -78,6 +79,11 @@ class Settings(BaseModel):
     submission (docs/watch.md)."""
     shard: ShardSpec | None = None
     """Run only this shard's share of the models (see run/shard.py); None: all of them."""
+
+    @field_validator("watch_margin", mode="before")
+    @classmethod
+    def _parse_margin(cls, v: object) -> object:
+        return parse_seconds(v)
 
     @field_validator("shard", mode="before")
     @classmethod

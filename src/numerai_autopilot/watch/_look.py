@@ -51,7 +51,7 @@ class WatchedModel:
         what = {
             Kind.MODEL_UPLOAD: f"a Numerai Model Upload ({self.upload_id})",
             Kind.CONFIGURED: "configured here",
-            Kind.UNKNOWN: "not configured here, no Model Upload: submitted from elsewhere",
+            Kind.UNKNOWN: "not configured here, no Model Upload",
         }[self.kind]
         return f"{self.name} ({self.tournament.label}, {what})"
 

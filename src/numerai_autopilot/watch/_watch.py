@@ -110,21 +110,29 @@ def watch(
         if own:
             client.close()
     report = WatchReport(models, margin)
+    if report.missing:
+        log.warning(
+            "%d model(s) without a submission near the close: %s",
+            len(report.missing),
+            "; ".join(f"{m.describe}, round {m.round}" for m in report.missing),
+        )
+    if not alerts.configured:
+        if report.missing:
+            log.warning("no NUMERAI_NOTIFY_URLS or NUMERAI_HEALTHCHECK_URL: nobody is alerted")
+        return report
     with Ledger(settings.state_path) as ledger:
         # A missing model always has its open round's number.
         due = [(m, m.round) for m in report.missing if m.round is not None]
         new = [m for m, r in due if not ledger.watch_alerted(m.model_id, m.tournament, r)]
         if report.missing:
             alerts.alert(_message(report.missing, new, alerts.secrets), notify=bool(new))
-        elif alerts.healthcheck:
+        else:
             alerts.alert(Message("numerai-autopilot watch: all submitted or in time", "", False))
         # After the alert went out: a crash in between repeats it, never loses it.
         for m, r in due:
             if m in new:
                 ledger.record_watch_alert(m.model_id, m.name, m.tournament, r)
     report.alerted = new
-    for m in report.missing:
-        log.warning("no submission: %s, round %s", m.describe, m.round)
     return report
 
 
