@@ -256,3 +256,24 @@ def test_model_option_names_the_shard_of_a_model_run_elsewhere(rig12: Rig) -> No
     res = rig12.finish(rig12.spawn("--shard", "0/3", "--model", other))
     assert res.code == 2 and "not in this shard's share" in res.out and other in res.out
     assert res.report is None and not rig12.sb.submissions(other)
+
+
+def test_a_shard_killed_mid_run_leaves_its_models_to_its_next_trigger(rig12: Rig) -> None:
+    sb, n = rig12.sb, 3
+    shard_of = assign(_config((rig12.models_dir / "models.toml").read_text()).models, n)
+    k = max(range(n), key=lambda i: sum(1 for s in shard_of.values() if s == i))
+    mine = sorted(m for m, s in shard_of.items() if s == k)
+    rnd = rig12.round_number()
+
+    def submitted() -> list[str]:
+        return sorted(str(s["model_name"]) for s in sb.submissions() if s["round"] == rnd)
+
+    killed = rig12.finish(rig12.spawn("--shard", f"{k}/{n}", kill_at="after-submit"))
+    assert killed.code == -9, killed.out[-2000:]
+    first = submitted()
+    assert first and set(first) < set(mine), first  # some of its models, none of the others'
+    again = rig12.finish(rig12.spawn("--shard", f"{k}/{n}"))  # the next trigger
+    assert again.code == 0, again.out[-3000:]
+    assert submitted() == mine  # the rest, each once; other shards' models untouched
+    statuses = {m: o["status"] for m, o in again.outcomes().items()}
+    assert {m for m, s in statuses.items() if s == "already"} == set(first)
