@@ -3,6 +3,7 @@ N shard processes at once submit every model exactly once (real CLI processes, s
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import tomllib
@@ -277,3 +278,22 @@ def test_a_shard_killed_mid_run_leaves_its_models_to_its_next_trigger(rig12: Rig
     assert submitted() == mine  # the rest, each once; other shards' models untouched
     statuses = {m: o["status"] for m, o in again.outcomes().items()}
     assert {m for m, s in statuses.items() if s == "already"} == set(first)
+
+
+@pytest.mark.usefixtures("in_process_cli")
+def test_plan_with_a_shard_shows_only_its_share(
+    rig12: Rig, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shard_of = assign(_config((rig12.models_dir / "models.toml").read_text()).models, 3)
+    for name, value in rig12.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("JOB_COMPLETION_INDEX", "2")  # as Kubernetes sets it
+    monkeypatch.setenv("NUMERAI_SHARDS", "3")
+    capfd.readouterr()
+    assert run_cli(["plan"]) == 0
+    out = capfd.readouterr().out
+    (doc,) = [json.loads(x) for x in out.splitlines() if x.startswith('{"event": "plan"')]
+    assert sorted(m["model"] for m in doc["models"]) == sorted(
+        m for m, k in shard_of.items() if k == 2
+    )
+    assert rig12.sb.submissions() == []
