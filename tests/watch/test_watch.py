@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -193,3 +194,22 @@ def test_look_names_each_kind_and_counts_the_margin_to_the_deadline() -> None:
     assert next(m for m in at if m.name == "elsewhere").state is Watch.MISSING
     # A tournament not looked at is left out.
     assert [m.name for m in look(models, {}, latest, [], now=NOW, margin=900)] == []
+
+
+def test_schedule_with_the_watch_setting_watches_after_its_run(rig: Rig) -> None:
+    rig.sb.open_round(8, duration=600)
+    _give_a_model_upload(rig, "netta_rufina")
+    proc = subprocess.run(
+        [sys.executable, "-m", "numerai_autopilot", "schedule", "--max-runs", "1", "--poll", "1"],
+        env=rig.env(NUMERAI_WATCH="true"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [
+        str(s["model_name"]) for s in rig.sb.submissions() if s["round"] == rig.round_number()
+    ] == ["anas_platyrhynchos"]
+    notes = [json.loads(b) for _m, p, b in rig.receiver.requests if p.startswith("/notify/")]
+    assert len(notes) == 1 and "netta_rufina" in notes[0]["message"], notes
