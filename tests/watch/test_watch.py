@@ -201,7 +201,8 @@ def test_schedule_with_the_watch_setting_watches_after_its_run(rig: Rig) -> None
     _give_a_model_upload(rig, "netta_rufina")
     proc = subprocess.run(
         [sys.executable, "-m", "numerai_autopilot", "schedule", "--max-runs", "1", "--poll", "1"],
-        env=rig.env(NUMERAI_WATCH="true"),
+        # A loaded machine's requests may take longer than the rig's 2 s: no retry storms.
+        env=rig.env(NUMERAI_WATCH="true", NUMERAI_HTTP_TIMEOUT="15"),
         capture_output=True,
         text=True,
         timeout=180,
