@@ -14,8 +14,35 @@ import pytest
 from numerai_autopilot import _platform
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.sandbox import Sandbox
-from support.sandbox import sandbox
+from support import net_guard, real_schema
+from support.sandbox import OPENED, sandbox
 from support.workshop import ArtifactCache
+
+net_guard.install()
+
+
+@pytest.fixture(autouse=True)
+def _nothing_leaves_the_machine() -> Iterator[None]:
+    net_guard.take()
+    yield
+    refused = net_guard.take()
+    assert not refused, f"this test tried to leave the machine: {refused}"
+
+
+# The suites whose every GraphQL document (sent by the autopilot's client) must be one Numerai's
+# real schema accepts; other suites send foreign or deliberately broken documents.
+_HELD_TO_THE_REAL_SCHEMA = ("e2e", "faults", "run", "schedule")
+
+
+@pytest.fixture(autouse=True)
+def _documents_are_valid_on_numerai(request: pytest.FixtureRequest) -> Iterator[None]:
+    OPENED.clear()
+    yield
+    opened, suite = list(OPENED), request.path.parent.name
+    OPENED.clear()
+    if suite in _HELD_TO_THE_REAL_SCHEMA:
+        refused = real_schema.invalid(text for box in opened for text in box.documents())
+        assert not refused, f"documents Numerai's real schema refuses: {refused}"
 
 
 @pytest.fixture(scope="session")

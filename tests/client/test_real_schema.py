@@ -8,21 +8,17 @@ import itertools
 import re
 from pathlib import Path
 
+import httpx
 import pytest
-from graphql import GraphQLSchema, build_schema, validate
+from graphql import GraphQLSchema, validate
 
 from numerai_autopilot.client import _queries
 from numerai_autopilot.client._snapshot import rejected_field, snapshot_query
+from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.sandbox import schema as sandbox_schema
 from numerai_autopilot.tournaments import Tournament
-
-# In CI the shared folder is checked out beside the repository.
-SCHEMA = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "numerai-schema"
-    / "numerai_real_schema.graphql"
-)
+from support import real_schema as support_schema
+from support.sandbox_http import gql
 
 DOCUMENTS = {
     name: text
@@ -38,14 +34,15 @@ COMBINATIONS = [
 
 @pytest.fixture(scope="module")
 def real_schema() -> GraphQLSchema:
-    if not SCHEMA.is_file():
-        pytest.skip(f"Numerai's schema snapshot is not checked out at {SCHEMA}")
-    return build_schema(SCHEMA.read_text(encoding="utf-8"))
+    schema = support_schema.real_schema()
+    if schema is None:
+        pytest.skip(f"Numerai's schema snapshot is not checked out at {support_schema.PATH}")
+    return schema
 
 
 def _errors(schema: GraphQLSchema, text: str) -> list[str]:
     document = sandbox_schema.prepare(text)  # snake_case -> camelCase, as Numerai accepts
-    return [e.message for e in validate(schema, document, sandbox_schema._RULES)]
+    return [e.message for e in validate(schema, document, sandbox_schema.VALIDATION_RULES)]
 
 
 def test_every_document_the_client_sends_is_checked() -> None:
@@ -78,3 +75,19 @@ def test_a_document_numerais_schema_rejects_is_named_by_its_field(
     bad = snapshot_query([Tournament.CLASSIC]).replace("roundNumber", "roundNumbr")
     (message,) = _errors(real_schema, bad)
     assert rejected_field(message) == "LatestSubmission.roundNumbr"
+
+
+def test_the_sandbox_keeps_what_it_received_for_the_real_schema_check(
+    real_schema: GraphQLSchema, sb: Sandbox
+) -> None:
+    """The check tests/conftest.py runs after every e2e, fault, run and schedule test: the
+    sandbox keeps each distinct document as written, and one Numerai refuses is named."""
+    good = "{ account { models { id name } } }"
+    loose = "{ account { models { id displayName } } }"  # the sandbox refuses it now too
+    with httpx.Client(base_url=sb.url, timeout=5.0) as client:
+        for text in (good, good, loose):
+            gql(client, sb, text)
+    assert sb.documents() == [good, loose]
+    refused = support_schema.invalid(sb.documents())
+    assert list(refused) == [loose]
+    assert refused[loose] == ("Cannot query field 'displayName' on type 'Model'.",)

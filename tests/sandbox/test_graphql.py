@@ -9,8 +9,8 @@ from support.sandbox import round_number
 from support.sandbox_http import classic_csv, create, gql, model_id, upload_auth
 
 LATEST = """{ account { models { id name tournament
-  latestSubmissions(latestNRounds: 2) { id roundNumber roundOpen roundCloseStaking status
-    filename timestamp } } } }"""
+  latestSubmissions(latestNRounds: 2) { id roundNumber roundOpen roundClose roundCloseStaking
+    status filename timestamp } } } }"""
 
 
 def test_snake_case_names_answer_under_the_written_key(sb: Sandbox, client: httpx.Client) -> None:
@@ -67,7 +67,11 @@ def test_latest_submissions_reports_every_model_in_one_request(
     done, previous = models["anas_platyrhynchos"]["latestSubmissions"]
     assert done["id"] == sub_id
     assert done["roundNumber"] == current
-    assert done["roundOpen"] is True
+    # Dates, as the real API answers them: the round's open, close and staking-close days.
+    opened = sb.current_round(8)
+    assert done["roundOpen"] == str(opened["openTime"])[:10]
+    assert done["roundClose"] == str(opened["closeTime"])[:10]
+    assert done["roundCloseStaking"] == str(opened["closeStakingTime"])[:10]
     assert done["status"] == "on-time"
     assert done["filename"] == auth["filename"]
     assert done["timestamp"].endswith("Z")

@@ -10,6 +10,10 @@ from pathlib import Path
 from numerai_autopilot.clock import Clock
 from numerai_autopilot.sandbox import Sandbox
 
+# Every sandbox opened through sandbox() during the current test (tests/conftest.py empties it
+# around each test and holds what they received to Numerai's real schema).
+OPENED: list[Sandbox] = []
+
 
 @contextmanager
 def sandbox(
@@ -18,6 +22,7 @@ def sandbox(
     with Sandbox(
         scale="tiny", seed=0, state_dir=state_dir, cache_dir=cache_dir, time_source=time_source
     ) as box:
+        OPENED.append(box)
         yield box
 
 

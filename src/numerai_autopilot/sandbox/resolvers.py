@@ -55,10 +55,15 @@ def q_rounds(_: None, info: Info, **a: Any) -> list[dict[str, Any] | None]:
         return [round_view(ctx, clock.latest(tournament))]
     if a.get("number"):
         return [round_view(ctx, clock.get(tournament, a["number"]))]
+    # Newest first. Numerai's default ``limit`` is not documented; ten is the sandbox's.
     latest = clock.latest(tournament).number
-    offset, limit = a.get("offset") or 0, a.get("limit") or 10
-    numbers = range(latest - offset, max(latest - offset - limit, 0), -1)
-    return [round_view(ctx, clock.get(tournament, n)) for n in numbers]
+    numbers = range(latest, max(latest - (a.get("limit") or 10), 0), -1)
+    rounds = [clock.get(tournament, n) for n in numbers]
+    if a.get("status") is not None:
+        now = ctx.core.clock.now()
+        # No round is ever resolved here: a round is OPEN, else RESOLVING.
+        rounds = [r for r in rounds if ("OPEN" if r.is_open(now) else "RESOLVING") == a["status"]]
+    return [round_view(ctx, r) for r in rounds]
 
 
 def q_account(_: None, info: Info) -> dict[str, Any]:
@@ -78,7 +83,7 @@ def q_account(_: None, info: Info) -> dict[str, Any]:
             {"name": k.name, "publicId": k.public_id, "scopes": list(k.scopes)}
             for k in account.keys
         ],
-        "walletTxns": [],
+        "walletTxns": [],  # no NMR moves in the sandbox
     }
 
 
@@ -144,7 +149,8 @@ def q_pipeline_status(_: None, info: Info, **a: Any) -> dict[str, Any]:
 
 
 def q_named(table: dict[str, str]) -> Any:
-    def resolve(_: None, info: Info) -> list[dict[str, str]]:
+    # ``deprecated``: the sandbox offers no deprecated data version or image to list.
+    def resolve(_: None, info: Info, **_a: Any) -> list[dict[str, str]]:
         _ctx(info).caller.require(None)
         return [{"name": name, "id": ident} for name, ident in table.items()]
 
@@ -171,7 +177,7 @@ def _create(kind: str) -> Any:
 
 def m_webhook(_: None, info: Info, **a: Any) -> str:
     ctx = _ctx(info)
-    model = ctx.core.owned_model(ctx.caller.require("upload_submission"), a["modelId"], None)
+    model = ctx.core.owned_model(ctx.caller.require("upload_submission"), a.get("modelId"), None)
     model.webhook = a.get("newSubmissionWebhook")
     return "true"  # Numerai answers the string "true", not a Boolean
 
@@ -199,7 +205,6 @@ def f_pickle_upload(model: Model, info: Info) -> dict[str, Any] | None:
 def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any] | None:
     ctx = _ctx(info)
     ctx.caller.require("read_submission_info")
-    now = ctx.core.clock.now()
     nulls = _fault(info, "null_fields", model.name)
     odd = _fault(info, "unknown_status", model.name)
     big = _fault(info, "bad_integer", model.name)
@@ -210,8 +215,10 @@ def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list
         entry: dict[str, Any] = {
             "id": sub.id if sub else None,
             "roundNumber": rnd.number,
-            "roundOpen": rnd.is_open(now),
-            "roundCloseStaking": ctx.caller.time(rnd.close_staking_time),
+            # Dates, as the real API answers them ("2025-09-23"): not a flag, not a time.
+            "roundOpen": rnd.open_time.date().isoformat(),
+            "roundClose": rnd.close_time.date().isoformat(),
+            "roundCloseStaking": rnd.close_staking_time.date().isoformat(),
             "status": sub.status if sub else "none",
             "filename": sub.filename if sub else None,
             "timestamp": ctx.caller.time(sub.inserted_at) if sub else None,
@@ -231,7 +238,7 @@ def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list
 def attach(schema: GraphQLSchema) -> None:
     """Install the resolvers on ``schema`` (built from schema.SDL)."""
     roots: dict[str, dict[str, Any]] = {
-        "Query": {
+        "RootQueryType": {
             "rounds": q_rounds,
             "account": q_account,
             "model": q_model,
@@ -246,7 +253,7 @@ def attach(schema: GraphQLSchema) -> None:
             "computePickleDataVersions": q_named(DATA_VERSIONS),
             "computePickleDockerImages": q_named(DOCKER_IMAGES),
         },
-        "Mutation": {
+        "RootMutationType": {
             "createSubmission": _create("submission"),
             "createSignalsSubmission": _create("signals"),
             "setSubmissionWebhook": m_webhook,
@@ -255,7 +262,6 @@ def attach(schema: GraphQLSchema) -> None:
         "Model": {
             "submissions": f_model_submissions,
             "latestSubmissions": f_latest,
-            "displayName": lambda m, _info: m.name,
             "username": lambda m, _info: m.name,
             "submissionWebhook": lambda m, _info: m.webhook,
             "v2Stake": lambda _m, _info: {"status": None, "txHash": None},

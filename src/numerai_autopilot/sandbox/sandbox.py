@@ -26,6 +26,9 @@ from .state import ALL_SCOPES, DEMO_MODELS, Account, SandboxState
 from .submissions import read_submission
 from .urls import UrlSigner
 
+# Distinct GraphQL texts kept for tests to hold to the real schema; a client sends a few dozen.
+_MAX_DOCUMENTS = 1000
+
 logger = logging.getLogger(__name__)
 
 
@@ -69,6 +72,7 @@ class Sandbox:
         self.tally = Counters()
         self.bandwidth: int | None = None
         self.lock = threading.RLock()
+        self._documents: dict[str, None] = {}  # distinct GraphQL texts, in arrival order
         self.stopping = threading.Event()
         self.schema = schema.build()
         resolvers.attach(self.schema)
@@ -106,12 +110,10 @@ class Sandbox:
             clock=self.clock,
             faults=self.faults,
         )
+        # A short poll interval: stopping the server waits for one poll (tests stop often).
+        serve = {"poll_interval": 0.05}
         self._thread = threading.Thread(
-            # A short poll interval: stopping the server waits for one poll (tests stop often).
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="numerai-sandbox",
-            daemon=True,
+            target=self._server.serve_forever, kwargs=serve, name="numerai-sandbox", daemon=True
         )
         self._thread.start()
         logger.info("sandbox serving on %s", self.url)
@@ -235,6 +237,11 @@ class Sandbox:
         self.tally.reset()
 
     # --- inspection ------------------------------------------------------------------------------
+    def documents(self) -> list[str]:
+        """Every distinct GraphQL document received so far, in arrival order, as written."""
+        with self.lock:
+            return list(self._documents)
+
     def submissions(self, model: str | None = None) -> list[dict[str, object]]:
         """Stored submissions, oldest first, of every model or of one (by id or name)."""
         model_id = None
@@ -260,6 +267,8 @@ class Sandbox:
     def graphql(self, document: DocumentNode, variables: Any, caller: Caller) -> dict[str, Any]:
         """Execute a parsed GraphQL request as ``caller``; one at a time, like a transaction."""
         with self.lock:
+            if document.loc is not None and len(self._documents) < _MAX_DOCUMENTS:
+                self._documents.setdefault(document.loc.source.body, None)
             return schema.run(self.schema, document, variables, views.Context(self.core, caller))
 
     def admin(

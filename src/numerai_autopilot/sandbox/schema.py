@@ -33,56 +33,83 @@ from graphql import (
 )
 from graphql.validation import VariablesInAllowedPositionRule
 
+# A subset of Numerai's real schema (shared/numerai-schema, an introspection of 2025-09): every
+# type, field, argument, default and deprecation here is as the real API declares it, so a test
+# cannot pass against a looser API than the live one (tests/sandbox/test_real_schema_parity.py).
 SDL = """
-type Query {
-  rounds(tournament: Int, number: Int, limit: Int, offset: Int): [Round]
-  account: Account
-  model(modelId: String): Model
-  listDatasets(round: Int, tournament: Int): [String]
-  dataset(filename: String!, round: Int, tournament: Int): String
-  submissionUploadAuth(filename: String!, tournament: Int, modelId: String): UploadAuth
-  submissionUploadSignalsAuth(filename: String!, tournament: Int, modelId: String): UploadAuth
-  submissions(modelId: String): [Submission]
-  submissionDownloadAuth(id: String): UploadAuth
-  pipelineStatus(date: String, tournament: String): PipelineStatus
-  computePickleUploadAuth(filename: String!, modelId: String, tournament: Int): UploadAuth
-  computePickleDataVersions: [NamedId]
-  computePickleDockerImages: [NamedId]
+schema {
+  query: RootQueryType
+  mutation: RootMutationType
 }
 
-type Mutation {
-  createSubmission(filename: String!, tournament: Int, modelId: String, triggerId: String,
-                   source: String, dataDatestamp: Int): Submission
-  createSignalsSubmission(filename: String!, tournament: Int, modelId: String,
-                          triggerId: String, source: String, dataDatestamp: Int): Submission
-  setSubmissionWebhook(modelId: String!, newSubmissionWebhook: String): String
-  createComputePickleUpload(filename: String!, tournament: Int, modelId: String,
-                            dataVersionId: String, dockerImageId: String): ComputePickleUpload
+scalar Date
+scalar Nmr
+scalar Time
+
+type RootQueryType {
+  account: Account
+  computePickleDataVersions(deprecated: Boolean! = false): [ComputePickleDataVersion]
+  computePickleDockerImages(deprecated: Boolean = false): [ComputePickleDockerImage]
+  computePickleUploadAuth(filename: String = "model.pkl", modelId: ID): FileUploadAuth
+  dataset(filename: String!, round: Int, tournament: Int): String
+  listDatasets(round: Int, tournament: Int): [String]
+  model(modelId: ID): Model
+  pipelineStatus(date: String, tournament: String = "classic"): PipelineStatus
+  rounds(limit: Int, number: Int, status: RoundStatus, target: String, tournament: Int): [Round]
+  submissionDownloadAuth(id: ID!): FileUploadAuth
+  submissionUploadAuth(filename: String!, modelId: ID, tournament: Int!): FileUploadAuth
+  submissionUploadSignalsAuth(filename: String!, modelId: ID, tournament: Int = 11): FileUploadAuth
+  submissions(id: ID, modelId: ID): [V2Submission]
+}
+
+type RootMutationType {
+  createComputePickleUpload(dataVersionId: ID, dockerImageId: ID, filename: String!, modelId: ID,
+                            source: String, tournament: Int!): ComputePickleUpload
+  createSignalsSubmission(dataDatestamp: Int, filename: String!, modelId: ID, source: String,
+                          tournament: Int = 11, triggerId: ID, version: Int): V2Submission
+  createSubmission(dataDatestamp: Int, filename: String!, modelId: ID, source: String,
+                   tournament: Int!, triggerId: ID, version: Int): V2Submission
+  setSubmissionWebhook(modelId: String, newSubmissionWebhook: String): String
+}
+
+enum RoundStatus {
+  OPEN
+  RESOLVED
+  RESOLVING
+  UPCOMING
+}
+
+enum AccountStatusEnum {
+  CREATED
+  DELETED
+  FLAGGED
+  UNVERIFIED
+  VERIFIED
 }
 
 type Round {
+  closeStakingTime: Time
+  closeTime: Time
   number: Int
-  tournament: Int
-  openTime: String
-  closeTime: String
-  closeStakingTime: String
-  resolveTime: String
+  openTime: Time
+  resolveTime: Time
   resolvedGeneral: Boolean
   resolvedStaking: Boolean
+  tournament: Int
 }
 
 type Account {
-  id: ID
-  username: String
-  email: String
-  status: String
-  mfaEnabled: Boolean
-  insertedAt: String
-  walletAddress: String
-  availableNmr: String
-  models: [Model]
   apiTokens: [ApiToken]
-  walletTxns: [String]
+  availableNmr: Nmr
+  email: String
+  id: ID
+  insertedAt: Time
+  mfaEnabled: Boolean
+  models(showArchived: Boolean = false): [Model]
+  status: AccountStatusEnum
+  username: String
+  walletAddress: String
+  walletTxns(limit: Int, offset: Int): [WalletTxn]
 }
 
 type ApiToken {
@@ -91,73 +118,87 @@ type ApiToken {
   scopes: [String]
 }
 
-type Model {
-  id: ID
-  name: String
-  displayName: String
-  username: String
+type WalletTxn {
+  amount: Nmr
+  from: String
+  status: String
+  time: Time
+  to: String
   tournament: Int
-  submissionWebhook: String
-  submissions: [Submission]
-  latestSubmissions(latestNRounds: Int): [LatestSubmission]
-  v2Stake: Stake
-  computePickleUpload: ComputePickleUpload
+  txHash: String
+  type: String
 }
 
-type Stake {
+type Model {
+  computePickleUpload: ComputePickleUpload
+  id: ID
+  latestSubmissions(latestNRounds: Int = 20): [LatestSubmission]
+  name: String
+  submissionWebhook: String
+  submissions: [V2Submission] @deprecated(reason: "Use submissions instead")
+  tournament: Int
+  username: String
+  v2Stake: V2Stake
+}
+
+type V2Stake {
   status: String
   txHash: String
 }
 
-type Submission {
-  id: ID
+type V2Submission {
   filename: String
-  insertedAt: String
-  selected: Boolean
-  status: String
-  roundNumber: Int
-  tournament: Int
-  triggerId: String
-  firstEffectiveDate: String
+  firstEffectiveDate: Time @deprecated(reason: "Always nil")
+  id: ID
+  insertedAt: Time
   round: Round
+  selected: Boolean
+  status: String @deprecated(reason: "Always nil")
+  triggerId: String
 }
 
 type LatestSubmission {
-  id: ID
-  roundNumber: Int
-  roundOpen: Boolean
-  roundCloseStaking: String
-  status: String
   filename: String
-  timestamp: String
+  id: ID
+  roundClose: Date
+  roundCloseStaking: Date
+  roundNumber: Int
+  roundOpen: Date
+  status: String
+  timestamp: Time
 }
 
-type UploadAuth {
+type FileUploadAuth {
   filename: String
   url: String
 }
 
-type NamedId {
-  name: String
+type ComputePickleDataVersion {
   id: ID
+  name: String
+}
+
+type ComputePickleDockerImage {
+  id: ID
+  name: String
 }
 
 type ComputePickleUpload {
-  id: ID
   filename: String
+  id: ID
 }
 
 type PipelineStatus {
-  dataReadyAt: String
+  dataReadyAt: Time
   isScoringDay: Boolean
-  resolvedAt: String
-  scoredAt: String
-  startedAt: String
-  tournament: String
+  resolvedAt: Time
+  scoredAt: Time
+  startedAt: Time
+  tournament: Time
 }
 """
 
-_RULES = [rule for rule in specified_rules if rule is not VariablesInAllowedPositionRule]
+VALIDATION_RULES = [rule for rule in specified_rules if rule is not VariablesInAllowedPositionRule]
 _SNAKE = re.compile(r"_([a-z0-9])")
 
 
@@ -210,7 +251,7 @@ def run(
     context: Any,
 ) -> dict[str, Any]:
     """Validate and execute; the result as Numerai's JSON body ({"data", "errors"})."""
-    errors = validate(schema, document, _RULES)
+    errors = validate(schema, document, VALIDATION_RULES)
     if errors:
         return {"data": None, "errors": [_error(e) for e in errors]}
     result = execute_sync(schema, document, variable_values=variables, context_value=context)

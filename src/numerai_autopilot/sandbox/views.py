@@ -40,10 +40,8 @@ def submission_view(ctx: Context, sub: Submission) -> dict[str, Any]:
         "filename": sub.filename,
         "insertedAt": ctx.caller.time(sub.inserted_at),
         "selected": sub.selected,
-        "status": sub.status,
-        "roundNumber": sub.round,
-        "tournament": sub.tournament,
+        "status": None,  # deprecated on V2Submission: "Always nil"
         "triggerId": sub.trigger_id,
-        "firstEffectiveDate": ctx.caller.time(sub.inserted_at),
+        "firstEffectiveDate": None,  # deprecated: "Always nil"
         "round": round_view(ctx, ctx.core.rounds.get(sub.tournament, sub.round)),
     }
