@@ -58,6 +58,24 @@ def run_demo(workdir: Path | None = None, *, scale: str = "tiny") -> tuple[RunRe
             return first, second
 
 
+def next_steps(kept: Path | None) -> str:
+    """What to try after the demo: the same against a sandbox that stays up, then one's own
+    account (printed at the end of ``demo``)."""
+    where = (
+        f"The demo's models and data are in {kept} (models.toml, the artifacts, the ledger)."
+        if kept is not None
+        else "The demo's models and data were temporary: `demo --keep DIR` keeps them."
+    )
+    return (
+        f"{where}\n"
+        "Next: start a sandbox that stays up and drive it yourself:\n"
+        "  numerai-autopilot sandbox serve      # prints the `export NUMERAI_...` line to paste\n"
+        "  numerai-autopilot init               # in another terminal: models/models.toml\n"
+        "  numerai-autopilot plan\n"
+        "Or with your own account: README.md, 'Quick start with your account'."
+    )
+
+
 def _first_model(models: list[dict[str, Any]], t: Tournament) -> str:
     for m in models:
         if int(m["tournament"]) == int(t):
