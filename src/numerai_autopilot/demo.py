@@ -68,11 +68,12 @@ def next_steps(kept: Path | None) -> str:
     )
     return (
         f"{where}\n"
-        "Next: start a sandbox that stays up and drive it yourself:\n"
-        "  numerai-autopilot sandbox serve      # prints the `export NUMERAI_...` line to paste\n"
-        "  numerai-autopilot init               # in another terminal: models/models.toml\n"
-        "  numerai-autopilot plan\n"
-        "Or with your own account: README.md, 'Quick start with your account'."
+        "Next: a sandbox that stays up, driven as you would drive your account:\n"
+        "  numerai-autopilot sandbox serve   # prints an `export NUMERAI_...` line: paste it\n"
+        "                                    # into another terminal, then there:\n"
+        "  numerai-autopilot init            # models/models.toml from the account's models\n"
+        "  numerai-autopilot plan            # what run would do (exit 1: artifacts to fill in)\n"
+        "Your own account: README.md, 'Quick start with your account'."
     )
 
 
