@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ConfigError
+from ..fileio import write_atomic
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -20,11 +21,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-PARAMS_OUT = Path("deploy/azure/main.parameters.local.json")
 _PREAMBLE = """\
-# numerai-autopilot on Azure Container Apps Jobs (docs/deploy.md). Parameters: {out}
+# numerai-autopilot on Azure Container Apps Jobs (docs/deploy.md).
+# Template: {template}
+# Parameters: {params}
 # Before: az login; export NUMERAI_PUBLIC_ID_FILE=... NUMERAI_SECRET_KEY_FILE=... (files
 # holding the API key: the script reads them, the values never reach a command line)."""
+
+# Print mode writes no file: the script itself puts the parameters in a temporary file.
+_PARAMS_HEREDOC = """\
+PARAMS_DIR="$(mktemp -d)"
+trap 'rm -rf "$PARAMS_DIR"' EXIT
+PARAMS="$PARAMS_DIR/main.parameters.json"
+cat > "$PARAMS" <<'JSON'
+{text}JSON"""
 
 
 @app.command()
@@ -55,9 +65,16 @@ def azure(
     state_dir: Annotated[
         Path | None, typer.Option(help="(env NUMERAI_STATE_DIR)", show_default=False)
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the rendered parameters")] = PARAMS_OUT,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write main.bicep and main.parameters.json into this folder and use them; "
+            "default: write nothing (the Bicep is the installed package's)",
+            show_default=False,
+        ),
+    ] = None,
     source: Annotated[
-        Path, typer.Option(help="Checkout with the Dockerfile and deploy/azure/main.bicep")
+        Path, typer.Option(help="Folder with the Dockerfile the image is built from")
     ] = Path(),
     apply: Annotated[
         bool, typer.Option("--apply", help="Run the az commands instead of printing them")
@@ -69,8 +86,11 @@ def azure(
 ) -> None:
     """Print (or --apply) the az commands that set up a Container Apps Job on a round-window
     schedule: registry, Key Vault, Azure Files, Log Analytics, the job, a first run."""
+    import tempfile
+
     from ..config import load_settings
     from ..deploy.azure import AzureParams, plan_azure, render_script
+    from ..deploy.files import PARAMETERS_NAME, packaged_bicep
 
     flags = {"models_dir": models_dir, "data_dir": data_dir, "state_dir": state_dir}
     settings = load_settings(flags)
@@ -86,25 +106,58 @@ def azure(
     if show_estimate:
         _print_estimate(params, settings.state_path, settings.models_dir)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(params.parameters_text(), encoding="utf-8")
-    steps = plan_azure(params, parameters_file=out, models_dir=settings.models_dir, source=source)
+    if out is not None:
+        template, params_file = _write_templates(out, params)
+        preamble = _PREAMBLE.format(template=template, params=params_file)
+    else:
+        template, params_file = packaged_bicep(), Path("$PARAMS")
+        preamble = _PREAMBLE.format(template=template, params="written below, removed on exit")
+    if not image and not (source / "Dockerfile").is_file():
+        preamble += f"\n# No Dockerfile in {source.resolve()}: pass --source CHECKOUT or --image."
     if not apply:
-        typer.echo(render_script(steps, preamble=_PREAMBLE.format(out=out)))
+        steps = plan_azure(
+            params,
+            parameters_file=params_file,
+            models_dir=settings.models_dir,
+            template=template,
+            source=source,
+        )
+        if out is None:
+            preamble += "\n" + _PARAMS_HEREDOC.format(text=params.parameters_text())
+        typer.echo(render_script(steps, preamble=preamble))
         return
-    _apply(steps, settings, source, needs_dockerfile=not image)
+    with tempfile.TemporaryDirectory(prefix="numerai-azure-") as tmp:
+        if out is None:
+            params_file = Path(tmp) / PARAMETERS_NAME
+            write_atomic(params_file, params.parameters_text())
+        steps = plan_azure(
+            params,
+            parameters_file=params_file,
+            models_dir=settings.models_dir,
+            template=template,
+            source=source,
+        )
+        _apply(steps, settings, source, needs_dockerfile=not image)
+
+
+def _write_templates(out: Path, params: AzureParams) -> tuple[Path, Path]:
+    """``out``/main.bicep and main.parameters.json, for a user who keeps (or edits) them."""
+    from ..deploy.files import BICEP_NAME, PARAMETERS_NAME, bicep_text
+
+    template, params_file = out / BICEP_NAME, out / PARAMETERS_NAME
+    write_atomic(template, bicep_text())
+    write_atomic(params_file, params.parameters_text())
+    typer.echo(f"wrote {template} and {params_file}", err=True)
+    return template, params_file
 
 
 def _apply(steps: list[Step], settings: Settings, source: Path, needs_dockerfile: bool) -> None:
     import shutil
 
     from ..deploy import apply_steps
-    from ..deploy.azure import BICEP
 
     if shutil.which("az") is None:
         raise ConfigError("--apply needs the Azure CLI `az` on PATH (then `az login`)")
-    if not (source / BICEP).is_file():
-        raise ConfigError(f"{source / BICEP} not found: run from a checkout or pass --source")
     if needs_dockerfile and not (source / "Dockerfile").is_file():
         raise ConfigError(f"{source / 'Dockerfile'} not found: pass --source or --image")
     public_id, secret_key = settings.require_credentials()
