@@ -9,6 +9,7 @@ import typer
 
 from ..errors import ConfigError
 from ..fileio import write_atomic
+from .common import DIRS, Flags, with_settings
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -191,24 +192,43 @@ def _print_estimate(params: AzureParams, state_path: Path, models_dir: Path) -> 
         typer.echo(f"  - {note}")
 
 
+def _configured_dirs(flags: Flags) -> dict[str, Path]:
+    """The models, data (and state, if set) folders from the settings, made absolute: a timer
+    or cron starts the run elsewhere than the current folder."""
+    settings = flags.settings()
+    dirs = {
+        "NUMERAI_MODELS_DIR": settings.models_dir,
+        "NUMERAI_DATA_DIR": settings.data_dir,
+    }
+    if settings.state_dir is not None:
+        dirs["NUMERAI_STATE_DIR"] = settings.state_dir
+    return {name: path.expanduser().resolve() for name, path in dirs.items()}
+
+
 @app.command()
+@with_settings(*DIRS)
 def systemd(
+    flags: Flags,
     install: Annotated[
         bool, typer.Option("--install", help="Write the units to ~/.config/systemd/user")
     ] = False,
     unit_dir: Annotated[Path | None, typer.Option(help="Where --install writes")] = None,
 ) -> None:
-    """Print the systemd user service and timer (or --install them)."""
+    """Print the systemd user service and timer (or --install them), with the configured
+    models and data folders as absolute paths."""
+    from ..deploy.slots import RECOMMENDED
     from ..deploy.triggers import render_trigger, systemd_units
 
+    dirs = _configured_dirs(flags)
     if not install:
-        typer.echo(render_trigger("systemd"))
+        typer.echo(render_trigger("systemd", dirs=dirs))
         return
     target = unit_dir or Path.home() / ".config" / "systemd" / "user"
     target.mkdir(parents=True, exist_ok=True)
-    for file_name, text in systemd_units().items():
-        (target / file_name).write_text(text, encoding="utf-8")
+    for file_name, text in systemd_units(RECOMMENDED, dirs=dirs).items():
+        write_atomic(target / file_name, text)
         typer.echo(f"wrote {target / file_name}")
+    typer.echo("with " + ", ".join(f"{k}={v}" for k, v in dirs.items()))
     typer.echo(
         "next: put NUMERAI_PUBLIC_ID_FILE / NUMERAI_SECRET_KEY_FILE lines in "
         "~/.config/numerai-autopilot/env, then\n"
@@ -220,8 +240,10 @@ def systemd(
 
 
 @app.command()
-def cron() -> None:
-    """Print the crontab lines (UTC slots, under flock)."""
+@with_settings(*DIRS)
+def cron(flags: Flags) -> None:
+    """Print the crontab lines (UTC slots, under flock), with the configured models and data
+    folders as absolute paths."""
     from ..deploy.triggers import render_trigger
 
-    typer.echo(render_trigger("cron"), nl=False)
+    typer.echo(render_trigger("cron", dirs=_configured_dirs(flags)), nl=False)
