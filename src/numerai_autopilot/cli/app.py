@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ExitCode
-from . import init_cmd
+from . import init_cmd, submit_cmd
 from . import reliability_opts as ro
 from .common import (
     API,
@@ -221,6 +221,7 @@ def _mount_deploy() -> None:
 
 _mount_deploy()
 init_cmd.mount(app)
+submit_cmd.mount(app)
 
 
 def run_cli(argv: list[str] | None) -> int:
