@@ -35,6 +35,7 @@ def summary(out: str) -> dict[str, Any]:
         for d in (json.loads(x) for x in out.splitlines() if x.startswith("{"))
         if d["event"] == "submit.summary"
     ]
+    assert isinstance(doc, dict)
     return doc
 
 
