@@ -50,7 +50,8 @@ def test_init_writes_every_account_model_with_its_tournament_and_pinned_version(
     assert f"wrote {path}: 7 models" in r.stdout
     doc = tomllib.loads(path.read_text())
     written = {(m["name"], m["tournament"]) for m in doc["model"]}
-    assert written == {(str(m["name"]), Tournament(int(str(m["tournament"]))).label) for m in sb.models}
+    account = {(str(m["name"]), Tournament(int(str(m["tournament"])))) for m in sb.models}
+    assert written == {(name, t.label) for name, t in account}
     for m in doc["model"]:
         t = Tournament.from_label(m["tournament"])
         # Independently of resolve_version: the highest listed version with a live file.
