@@ -58,6 +58,25 @@ def run_demo(workdir: Path | None = None, *, scale: str = "tiny") -> tuple[RunRe
             return first, second
 
 
+def next_steps(kept: Path | None) -> str:
+    """What to try after the demo: the same against a sandbox that stays up, then one's own
+    account (printed at the end of ``demo``)."""
+    where = (
+        f"The demo's models and data are in {kept} (models.toml, the artifacts, the ledger)."
+        if kept is not None
+        else "The demo's models and data were temporary: `demo --keep DIR` keeps them."
+    )
+    return (
+        f"{where}\n"
+        "Next: a sandbox that stays up, driven as you would drive your account:\n"
+        "  numerai-autopilot sandbox serve   # prints an `export NUMERAI_...` line: paste it\n"
+        "                                    # into another terminal, then there:\n"
+        "  numerai-autopilot init            # models/models.toml from the account's models\n"
+        "  numerai-autopilot plan            # what run would do (exit 1: artifacts to fill in)\n"
+        "Your own account: README.md, 'Quick start with your account'."
+    )
+
+
 def _first_model(models: list[dict[str, Any]], t: Tournament) -> str:
     for m in models:
         if int(m["tournament"]) == int(t):

@@ -206,7 +206,10 @@ def test_checkov_passes_with_every_skip_justified() -> None:
 
 def _steps(tmp_path: Path, params: AzureParams | None = None) -> list[Any]:
     return plan_azure(
-        params or AzureParams(), parameters_file=tmp_path / "p.json", models_dir=tmp_path / "models"
+        params or AzureParams(),
+        parameters_file=tmp_path / "p.json",
+        models_dir=tmp_path / "models",
+        template=BICEP,
     )
 
 

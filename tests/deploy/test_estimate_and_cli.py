@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from numerai_autopilot.deploy.estimate import (
     estimate,
     run_times,
 )
+from numerai_autopilot.deploy.files import bicep_text, packaged_bicep
 from numerai_autopilot.run.ledger import Ledger
 
 
@@ -87,23 +89,43 @@ def test_cli_estimate_reads_the_ledger_in_the_data_dir(
 def test_cli_prints_the_setup_and_writes_the_parameters(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out_file = tmp_path / "params.json"
-    code = run_cli(
-        ["deploy", "azure", "--out", str(out_file), "--cpu", "2", "--location", "eastus"]
-    )
+    out_dir = tmp_path / "azure"
+    out_file = out_dir / "main.parameters.json"
+    code = run_cli(["deploy", "azure", "--out", str(out_dir), "--cpu", "2", "--location", "eastus"])
     script = capsys.readouterr().out
     assert code == 0
+    # --out DIR keeps both files, the packaged Bicep as shipped, and the script uses them.
+    assert (out_dir / "main.bicep").read_text(encoding="utf-8") == bicep_text()
+    assert f"--template-file {out_dir / 'main.bicep'}" in script
     params = json.loads(out_file.read_text(encoding="utf-8"))["parameters"]
     assert params["cpu"]["value"] == "2.0" and params["memory"]["value"] == "4Gi"
     assert "--location eastus" in script and f"@{out_file}" in script
     assert '"$NUMERAI_PUBLIC_ID_FILE"' in script and "export NUMERAI_PUBLIC_ID_FILE" in script
 
 
+def test_cli_print_mode_writes_no_file_and_uses_the_packaged_bicep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the old print mode left main.parameters.local.json
+    assert run_cli(["deploy", "azure", "--cpu", "2"]) == 0
+    script = capsys.readouterr().out
+    assert sorted(tmp_path.rglob("*")) == []
+    assert f"--template-file {packaged_bicep()}" in script
+    assert packaged_bicep().read_text(encoding="utf-8") == bicep_text()
+    # The script carries the parameters itself, into a temporary file it removes.
+    body = script.split("<<'JSON'\n", 1)[1].split("\nJSON\n", 1)[0]
+    assert json.loads(body)["parameters"]["cpu"]["value"] == "2.0"
+    assert '--parameters "@$PARAMS"' in script and "trap 'rm -rf \"$PARAMS_DIR\"' EXIT" in script
+    path = tmp_path.parent / f"{tmp_path.name}-setup.sh"
+    path.write_text(script, encoding="utf-8")
+    subprocess.run(["bash", "-n", str(path)], check=True, timeout=30)
+
+
 def test_cli_apply_without_az_is_a_configuration_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no az here: nothing can be run
-    code = run_cli(["deploy", "azure", "--apply", "--out", str(tmp_path / "p.json")])
+    code = run_cli(["deploy", "azure", "--apply", "--out", str(tmp_path / "azure")])
     assert code == 2
     assert "Azure CLI" in capsys.readouterr().err
 
@@ -111,7 +133,7 @@ def test_cli_apply_without_az_is_a_configuration_error(
 def test_cli_bad_cpu_is_a_configuration_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(["deploy", "azure", "--cpu", "0.3", "--out", str(tmp_path / "p.json")]) == 2
+    assert run_cli(["deploy", "azure", "--cpu", "0.3", "--out", str(tmp_path / "azure")]) == 2
     assert "--cpu 0.3" in capsys.readouterr().err
 
 

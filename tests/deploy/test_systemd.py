@@ -81,3 +81,64 @@ def test_timer_uses_the_recommended_slots_in_utc_and_catches_up() -> None:
     assert timer["Timer"]["OnCalendar"].endswith(" UTC")
     assert timer["Timer"]["Persistent"] == "true"
     assert timer["Install"]["WantedBy"] == "timers.target"
+
+
+def test_deploy_systemd_renders_the_configured_folders_absolute_and_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from numerai_autopilot.cli.app import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NUMERAI_MODELS_DIR", "my models/100%")  # relative, a space and a %
+    monkeypatch.delenv("NUMERAI_STATE_DIR", raising=False)
+    units = tmp_path / "units"
+    assert run_cli(["deploy", "systemd", "--install", "--unit-dir", str(units)]) == 0
+    assert run_cli(["deploy", "systemd", "--data-dir", "d", "--state-dir", "/srv/st"]) == 0
+    printed = capsys.readouterr().out
+    svc = _ini((units / "numerai-autopilot.service").read_text(encoding="utf-8"))
+    env = svc["Service"]["Environment"]  # configparser keeps the last of repeated keys
+    text = (units / "numerai-autopilot.service").read_text(encoding="utf-8")
+    models = tmp_path / "my models" / "100%"
+    assert f'Environment="NUMERAI_MODELS_DIR={str(models).replace("%", "%%")}"' in text
+    assert f'Environment="NUMERAI_DATA_DIR={tmp_path / "data"}"' in text
+    assert "%h/numerai" not in text and "Your configured folders when rendered" in text
+    assert env == "NUMERAI_LOG_FORMAT=json"
+    # The printed form takes the same options: --data-dir made absolute, a state dir if set.
+    assert f'Environment="NUMERAI_DATA_DIR={tmp_path / "d"}"' in printed
+    assert 'Environment="NUMERAI_STATE_DIR=/srv/st"' in printed
+    exe = shutil.which("systemd-analyze")
+    if exe is None:
+        return
+    (units / "numerai-autopilot.service").write_text(
+        text.replace(text.split("ExecStart=")[1].split()[0], str(VENV_BIN / "numerai-autopilot")),
+        encoding="utf-8",
+    )
+    res = subprocess.run(
+        [exe, "verify", "--man=no", *(str(p) for p in sorted(units.iterdir()))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if res.returncode != 0 and "bus" in res.stderr.lower():
+        return  # no systemd bus here: the text checks above stand
+    assert res.returncode == 0 and "Invalid" not in res.stderr, res.stderr
+
+
+def test_deploy_cron_renders_the_configured_folders_as_crontab_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from numerai_autopilot.cli.app import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("NUMERAI_MODELS_DIR", "NUMERAI_DATA_DIR", "NUMERAI_STATE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    assert run_cli(["deploy", "cron", "--models-dir", "m"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    tz = lines.index("CRON_TZ=UTC")
+    assert lines[tz + 1].startswith("# Your configured folders when rendered")
+    assert lines[tz + 2 : tz + 4] == [
+        f"NUMERAI_MODELS_DIR={tmp_path / 'm'}",
+        f"NUMERAI_DATA_DIR={tmp_path / 'data'}",
+    ]
+    assert "flock -n -E 4" in lines[tz + 4]

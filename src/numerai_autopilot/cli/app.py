@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ExitCode
+from . import init_cmd, submit_cmd
 from . import reliability_opts as ro
 from .common import (
     API,
@@ -37,6 +38,29 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Work with the models file.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from .version import version_line
+
+        typer.echo(version_line())
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """The group's own options (its help text is the Typer's above)."""
 
 
 @app.command()
@@ -190,6 +214,9 @@ def demo(
     first, second = run_demo(keep)
     render.report(first, as_json=as_json, title="run #1")
     render.report(second, as_json=as_json, title="run #2 (nothing left to do)")
+    from ..demo import next_steps
+
+    typer.echo(next_steps(keep), err=as_json)  # JSON mode: stdout stays JSON lines only
     raise typer.Exit(max(first.exit_code, second.exit_code))
 
 
@@ -227,6 +254,8 @@ def _mount_deploy() -> None:
 
 
 _mount_deploy()
+init_cmd.mount(app)
+submit_cmd.mount(app)
 
 
 def run_cli(argv: list[str] | None) -> int:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import ConfigError
+from ..fileio import write_atomic
+from .common import DIRS, Flags, with_settings
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -22,11 +24,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-PARAMS_OUT = Path("deploy/azure/main.parameters.local.json")
 _PREAMBLE = """\
-# numerai-autopilot on Azure Container Apps Jobs (docs/deploy.md). Parameters: {out}
+# numerai-autopilot on Azure Container Apps Jobs (docs/deploy.md).
+# Template: {template}
+# Parameters: {params}
 # Before: az login; export NUMERAI_PUBLIC_ID_FILE=... NUMERAI_SECRET_KEY_FILE=... (files
 # holding the API key: the script reads them, the values never reach a command line)."""
+
+# Print mode writes no file: the script itself puts the parameters in a temporary file.
+_PARAMS_HEREDOC = """\
+PARAMS_DIR="$(mktemp -d)"
+trap 'rm -rf "$PARAMS_DIR"' EXIT
+PARAMS="$PARAMS_DIR/main.parameters.json"
+cat > "$PARAMS" <<'JSON'
+{text}JSON"""
 
 
 @app.command()
@@ -57,9 +68,16 @@ def azure(
     state_dir: Annotated[
         Path | None, typer.Option(help="(env NUMERAI_STATE_DIR)", show_default=False)
     ] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the rendered parameters")] = PARAMS_OUT,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write main.bicep and main.parameters.json into this folder and use them; "
+            "default: write nothing (the Bicep is the installed package's)",
+            show_default=False,
+        ),
+    ] = None,
     source: Annotated[
-        Path, typer.Option(help="Checkout with the Dockerfile and deploy/azure/main.bicep")
+        Path, typer.Option(help="Folder with the Dockerfile the image is built from")
     ] = Path(),
     apply: Annotated[
         bool, typer.Option("--apply", help="Run the az commands instead of printing them")
@@ -71,8 +89,11 @@ def azure(
 ) -> None:
     """Print (or --apply) the az commands that set up a Container Apps Job on a round-window
     schedule: registry, Key Vault, Azure Files, Log Analytics, the job, a first run."""
+    import tempfile
+
     from ..config import load_settings
     from ..deploy.azure import AzureParams, plan_azure, render_script
+    from ..deploy.files import PARAMETERS_NAME, packaged_bicep
 
     flags = {"models_dir": models_dir, "data_dir": data_dir, "state_dir": state_dir}
     settings = load_settings(flags)
@@ -88,25 +109,58 @@ def azure(
     if show_estimate:
         _print_estimate(params, settings.state_path, settings.models_dir)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(params.parameters_text(), encoding="utf-8")
-    steps = plan_azure(params, parameters_file=out, models_dir=settings.models_dir, source=source)
+    if out is not None:
+        template, params_file = _write_templates(out, params)
+        preamble = _PREAMBLE.format(template=template, params=params_file)
+    else:
+        template, params_file = packaged_bicep(), Path("$PARAMS")
+        preamble = _PREAMBLE.format(template=template, params="written below, removed on exit")
+    if not image and not (source / "Dockerfile").is_file():
+        preamble += f"\n# No Dockerfile in {source.resolve()}: pass --source CHECKOUT or --image."
     if not apply:
-        typer.echo(render_script(steps, preamble=_PREAMBLE.format(out=out)))
+        steps = plan_azure(
+            params,
+            parameters_file=params_file,
+            models_dir=settings.models_dir,
+            template=template,
+            source=source,
+        )
+        if out is None:
+            preamble += "\n" + _PARAMS_HEREDOC.format(text=params.parameters_text())
+        typer.echo(render_script(steps, preamble=preamble))
         return
-    _apply(steps, settings, source, needs_dockerfile=not image)
+    with tempfile.TemporaryDirectory(prefix="numerai-azure-") as tmp:
+        if out is None:
+            params_file = Path(tmp) / PARAMETERS_NAME
+            write_atomic(params_file, params.parameters_text())
+        steps = plan_azure(
+            params,
+            parameters_file=params_file,
+            models_dir=settings.models_dir,
+            template=template,
+            source=source,
+        )
+        _apply(steps, settings, source, needs_dockerfile=not image)
+
+
+def _write_templates(out: Path, params: AzureParams) -> tuple[Path, Path]:
+    """``out``/main.bicep and main.parameters.json, for a user who keeps (or edits) them."""
+    from ..deploy.files import BICEP_NAME, PARAMETERS_NAME, bicep_text
+
+    template, params_file = out / BICEP_NAME, out / PARAMETERS_NAME
+    write_atomic(template, bicep_text())
+    write_atomic(params_file, params.parameters_text())
+    typer.echo(f"wrote {template} and {params_file}", err=True)
+    return template, params_file
 
 
 def _apply(steps: list[Step], settings: Settings, source: Path, needs_dockerfile: bool) -> None:
     import shutil
 
     from ..deploy import apply_steps
-    from ..deploy.azure import BICEP
 
     if shutil.which("az") is None:
         raise ConfigError("--apply needs the Azure CLI `az` on PATH (then `az login`)")
-    if not (source / BICEP).is_file():
-        raise ConfigError(f"{source / BICEP} not found: run from a checkout or pass --source")
     if needs_dockerfile and not (source / "Dockerfile").is_file():
         raise ConfigError(f"{source / 'Dockerfile'} not found: pass --source or --image")
     public_id, secret_key = settings.require_credentials()
@@ -140,24 +194,43 @@ def _print_estimate(params: AzureParams, state_path: Path, models_dir: Path) -> 
         typer.echo(f"  - {note}")
 
 
+def _configured_dirs(flags: Flags) -> dict[str, Path]:
+    """The models, data (and state, if set) folders from the settings, made absolute: a timer
+    or cron starts the run elsewhere than the current folder."""
+    settings = flags.settings()
+    dirs = {
+        "NUMERAI_MODELS_DIR": settings.models_dir,
+        "NUMERAI_DATA_DIR": settings.data_dir,
+    }
+    if settings.state_dir is not None:
+        dirs["NUMERAI_STATE_DIR"] = settings.state_dir
+    return {name: path.expanduser().resolve() for name, path in dirs.items()}
+
+
 @app.command()
+@with_settings(*DIRS)
 def systemd(
+    flags: Flags,
     install: Annotated[
         bool, typer.Option("--install", help="Write the units to ~/.config/systemd/user")
     ] = False,
     unit_dir: Annotated[Path | None, typer.Option(help="Where --install writes")] = None,
 ) -> None:
-    """Print the systemd user service and timer (or --install them)."""
+    """Print the systemd user service and timer (or --install them), with the configured
+    models and data folders as absolute paths."""
+    from ..deploy.slots import RECOMMENDED
     from ..deploy.triggers import render_trigger, systemd_units
 
+    dirs = _configured_dirs(flags)
     if not install:
-        typer.echo(render_trigger("systemd"))
+        typer.echo(render_trigger("systemd", dirs=dirs))
         return
     target = unit_dir or Path.home() / ".config" / "systemd" / "user"
     target.mkdir(parents=True, exist_ok=True)
-    for file_name, text in systemd_units().items():
-        (target / file_name).write_text(text, encoding="utf-8")
+    for file_name, text in systemd_units(RECOMMENDED, dirs=dirs).items():
+        write_atomic(target / file_name, text)
         typer.echo(f"wrote {target / file_name}")
+    typer.echo("with " + ", ".join(f"{k}={v}" for k, v in dirs.items()))
     typer.echo(
         "next: put NUMERAI_PUBLIC_ID_FILE / NUMERAI_SECRET_KEY_FILE lines in "
         "~/.config/numerai-autopilot/env, then\n"
@@ -169,11 +242,13 @@ def systemd(
 
 
 @app.command()
-def cron() -> None:
-    """Print the crontab lines (UTC slots, under flock)."""
+@with_settings(*DIRS)
+def cron(flags: Flags) -> None:
+    """Print the crontab lines (UTC slots, under flock), with the configured models and data
+    folders as absolute paths."""
     from ..deploy.triggers import render_trigger
 
-    typer.echo(render_trigger("cron"), nl=False)
+    typer.echo(render_trigger("cron", dirs=_configured_dirs(flags)), nl=False)
 
 
 @app.command()

@@ -50,8 +50,8 @@ def serve(
     state: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for uploads and DIR/sandbox.json (url, public_id, secret_key, models); "
-            "default: a temporary folder, removed on exit",
+            help="Folder for uploads, DIR/sandbox.json (url, public_id, secret_key, models) and "
+            "DIR/secret_key; default: a temporary folder, removed on exit",
             show_default=False,
         ),
     ] = None,
@@ -92,12 +92,40 @@ def serve(
         cache_dir=cache,
     )
     sandbox.start()
-    if state is not None:
-        path = write_state_file(state, sandbox.info())
-        typer.echo(f"state file: {path}")
-    typer.echo(sandbox.url, err=False)
-    typer.echo(f"public id: {sandbox.public_id}  (secret key in the state file)", err=True)
+    # Always a state file (and the key in a file of its own), so that what is printed below
+    # can be pasted as is; without --state they live in the sandbox's temporary folder.
+    path = write_state_file(sandbox.state_dir, sandbox.info())
+    key_file = write_key_file(sandbox.state_dir, sandbox.secret_key)
+    gone = "" if state is not None else "  (a temporary folder, removed on exit)"
+    typer.echo(f"state file: {path}{gone}")
+    typer.echo(sandbox.url)
+    typer.echo(
+        "# In another terminal, point numerai-autopilot at this sandbox:\n"
+        + export_lines(sandbox.url, sandbox.public_id, key_file)
+    )
+    names = ", ".join(str(m["name"]) for m in sandbox.models)
+    typer.echo(f"# The account's models: {names}")
+    typer.echo("# then: numerai-autopilot init   (writes models/models.toml for them)")
+    typer.echo("Ctrl-C stops it.", err=True)
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:
         typer.echo("stopped", err=True)
+
+
+def write_key_file(directory: Path, secret_key: str) -> Path:
+    """Write the secret key alone to ``directory/secret_key``, owner-only, for
+    NUMERAI_SECRET_KEY_FILE (a key on a command line or in the environment shows in ``ps``)."""
+    target = directory / "secret_key"
+    write_atomic(target, secret_key + "\n", mode=0o600)
+    return target
+
+
+def export_lines(url: str, public_id: str, key_file: Path) -> str:
+    """The shell line that points the autopilot at a sandbox (quoted for POSIX shells)."""
+    import shlex
+
+    return (
+        f"export NUMERAI_API_URL={shlex.quote(url)} NUMERAI_PUBLIC_ID={shlex.quote(public_id)} "
+        f"NUMERAI_SECRET_KEY_FILE={shlex.quote(str(key_file.resolve()))}"
+    )

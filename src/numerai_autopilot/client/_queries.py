@@ -24,6 +24,7 @@ query {
       id
       name
       tournament
+      computePickleUpload { id }
     }
   }
 }

@@ -18,8 +18,7 @@ After=network-online.target
 Type=oneshot
 # 3 = no round is open, 4 = another run holds the lock: normal outcomes of a slot, not failures.
 SuccessExitStatus={benign}
-Environment=NUMERAI_MODELS_DIR=%h/numerai/models
-Environment=NUMERAI_DATA_DIR=%h/numerai/data
+{dirs}
 Environment=NUMERAI_LOG_FORMAT=json
 EnvironmentFile=-{env_file}
 WorkingDirectory=%h
@@ -62,5 +61,6 @@ CRON = """\
 # First: mkdir -p ~/.cache ~/.config/numerai-autopilot; put NUMERAI_* settings there in env,
 # the keys as NUMERAI_PUBLIC_ID_FILE / NUMERAI_SECRET_KEY_FILE (files, chmod 600).
 CRON_TZ=UTC
+{dirs}
 {cron} flock -n -E 4 {lock_file} sh -c '[ -r {env_file} ] && set -a && . {env_file}; exec {executable} run' >> {log_file} 2>&1
 """  # noqa: E501

@@ -1,9 +1,9 @@
 """Azure Container Apps Job set-up: the Bicep's parameters and the ``az`` commands around it.
 
 ``plan_azure(params, ...)`` returns the whole set-up as steps; the CLI prints them as a bash
-script, or runs them one by one (``--apply``). The Bicep itself is deploy/azure/main.bicep in
-the repository; its defaults and these parameters describe the same job (a test compares them
-field by field through Azure's own SDK models).
+script, or runs them one by one (``--apply``). The Bicep ships inside the package (files.py;
+deploy/azure/ in the repository is a copy); its defaults and these parameters describe the same
+job (a test compares them field by field through Azure's own SDK models).
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from .slots import RECOMMENDED
 from .triggers import RUN_DEADLINE_SECONDS
 
 # The set-up's steps (script.py) are part of this module's API.
-__all__ = ["BICEP", "FILE", "SECRET_NAMES", "AzureParams", "Step", "plan_azure", "render_script"]
+__all__ = ["FILE", "SECRET_NAMES", "AzureParams", "Step", "plan_azure", "render_script"]
 
-BICEP = Path("deploy/azure/main.bicep")
 SECRET_NAMES = {"public_id": "numerai-public-id", "secret_key": "numerai-secret-key"}
 
 
@@ -96,13 +95,15 @@ class AzureParams:
 def plan_azure(
     params: AzureParams,
     *,
-    parameters_file: Path,
+    parameters_file: Path | str,
     models_dir: Path,
+    template: Path,
     source: Path = Path(),
 ) -> list[Step]:
-    """Every command of the set-up, in order. The API key's two halves are read from files
-    (``Step.secret``): their values never appear on a command line or in the script."""
-    rg, bicep = params.resource_group, str(source / BICEP)
+    """Every command of the set-up, in order (``template``: main.bicep; ``source``: the folder
+    the image is built from). The API key's two halves are read from files (``Step.secret``):
+    their values never appear on a command line or in the script."""
+    rg, bicep = params.resource_group, str(template)
     deploy = ("az", "deployment", "group", "create", "--resource-group", rg)
     common = ("--template-file", bicep, "--parameters", f"@{parameters_file}")
     outputs = ("--query", "properties.outputs.{}.value", "--output", "tsv")

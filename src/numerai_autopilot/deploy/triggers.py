@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -40,10 +41,29 @@ def default_executable() -> str:
     return str(beside) if beside.exists() else "/usr/local/bin/numerai-autopilot"
 
 
-def systemd_units(slots: Slots = RECOMMENDED, executable: str | None = None) -> dict[str, str]:
-    """The service and timer unit files, by file name."""
+# The repository's copies (deploy/systemd/) show these; `deploy systemd` renders the user's own.
+DEFAULT_UNIT_DIRS = {
+    "NUMERAI_MODELS_DIR": "%h/numerai/models",
+    "NUMERAI_DATA_DIR": "%h/numerai/data",
+}
+_RENDERED = "Your configured folders when rendered ({names}); the env file overrides"
+
+
+def systemd_units(
+    slots: Slots = RECOMMENDED,
+    executable: str | None = None,
+    dirs: Mapping[str, Path] | None = None,
+) -> dict[str, str]:
+    """The service and timer unit files, by file name. ``dirs`` (variable -> absolute path,
+    e.g. NUMERAI_MODELS_DIR) are the user's configured folders; None: DEFAULT_UNIT_DIRS."""
     exe = executable or default_executable()
+    if dirs is None:
+        lines = [f"Environment={k}={v}" for k, v in DEFAULT_UNIT_DIRS.items()]
+    else:
+        lines = [f"# {_RENDERED.format(names=', '.join(dirs))}"]
+        lines += [f'Environment="{k}={_unit_value(v)}"' for k, v in dirs.items()]
     service = _systemd.SERVICE.format(
+        dirs="\n".join(lines),
         benign=" ".join(str(c) for c in BENIGN_EXIT_CODES),
         env_file=DEFAULT_ENV_FILE,
         executable=exe,
@@ -53,9 +73,26 @@ def systemd_units(slots: Slots = RECOMMENDED, executable: str | None = None) -> 
     return {"numerai-autopilot.service": service, "numerai-autopilot.timer": timer}
 
 
-def cron_lines(slots: Slots = RECOMMENDED, executable: str | None = None) -> str:
-    """A crontab fragment: CRON_TZ and one line that runs under ``flock``."""
+def cron_lines(
+    slots: Slots = RECOMMENDED,
+    executable: str | None = None,
+    dirs: Mapping[str, Path] | None = None,
+) -> str:
+    """A crontab fragment: CRON_TZ, the configured folders (``dirs``: variable -> absolute
+    path) as crontab variables, and one line that runs under ``flock``."""
+    if dirs is None:
+        block = (
+            "# NUMERAI_MODELS_DIR=/abs/path and NUMERAI_DATA_DIR=/abs/path lines belong here\n"
+            "# (`numerai-autopilot deploy cron` writes your configured ones); without them the\n"
+            "# run uses ~/models and ~/data (cron starts it in your home folder)."
+        )
+    else:
+        block = "\n".join(
+            [f"# {_RENDERED.format(names=', '.join(dirs))}"]
+            + [f"{k}={_checked(v)}" for k, v in dirs.items()]
+        )
     return _systemd.CRON.format(
+        dirs=block,
         per_week=slots.per_week,
         env_file=CRON_ENV_FILE,
         cron=slots.cron(),
@@ -63,6 +100,18 @@ def cron_lines(slots: Slots = RECOMMENDED, executable: str | None = None) -> str
         executable=executable or default_executable(),
         log_file="$HOME/.cache/numerai-autopilot.log",
     )
+
+
+def _checked(path: Path) -> str:
+    text = str(path)
+    if not path.is_absolute() or "\n" in text:
+        raise ConfigError(f"{text!r}: a scheduler needs an absolute folder on one line")
+    return text
+
+
+def _unit_value(path: Path) -> str:
+    # Inside a quoted Environment= value: systemd expands % specifiers and C escapes.
+    return _checked(path).replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
 
 
 def aca_trigger(
@@ -98,14 +147,17 @@ def k8s_cronjob(slots: Slots = RECOMMENDED, image: str = DEFAULT_IMAGE) -> str:
     )
 
 
-def render_trigger(kind: str, slots: Slots = RECOMMENDED) -> str:
+def render_trigger(
+    kind: str, slots: Slots = RECOMMENDED, dirs: Mapping[str, Path] | None = None
+) -> str:
     """A ready trigger for ``kind`` (systemd | cron | aca | k8s) with the recommended slots and
-    a comment on why. Raises ConfigError for an unknown kind."""
+    a comment on why (systemd and cron with ``dirs``, see :func:`systemd_units`). Raises
+    ConfigError for an unknown kind."""
     if kind == "systemd":
-        units = systemd_units(slots)
+        units = systemd_units(slots, dirs=dirs)
         return "\n".join(f"# ---- {name}\n{text}" for name, text in units.items())
     if kind == "cron":
-        return cron_lines(slots)
+        return cron_lines(slots, dirs=dirs)
     if kind == "aca":
         return aca_trigger(slots)
     if kind == "k8s":

@@ -53,6 +53,8 @@ class SharedFrame:
             parts.append(pd.DataFrame(arr.T, index=self.index, columns=b.columns, copy=False))
         if len(self.rest.columns):
             parts.append(self.rest)
+        if not parts:  # only ready prediction files are due: no column was loaded
+            return pd.DataFrame(index=self.index)
         frame = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
         return frame[self.columns].copy() if writable else frame
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Trigger = Literal["run", "check", "schedule", "serve"]
+Trigger = Literal["run", "check", "schedule", "serve", "submit"]
 
 
 @dataclass
@@ -123,6 +123,7 @@ class Lifecycle:
                     late=late,
                     wait_open=wait_open,
                     on_event=on_event,
+                    command="submit" if self.trigger == "submit" else None,
                 )
         except KeyboardInterrupt:
             alerts.interrupted()

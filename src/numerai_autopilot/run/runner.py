@@ -178,8 +178,10 @@ class Runner:
         on_event: EventHook | None = None,
         late: LatePolicy = "skip",
         wait_open: float = 0.0,
+        command: str | None = None,
     ) -> RunReport:
-        """Submit every due model once (``check``: predict and validate all, upload nothing).
+        """Submit every due model once (``check``: predict and validate all, upload nothing;
+        ``command``: the ledger's name for the run, default run or check).
 
         ``late`` says what to do after a round's close (see :data:`LatePolicy`); ``wait_open``
         waits that many seconds at most for a round that has not opened yet."""
@@ -190,7 +192,9 @@ class Runner:
         if wait_open > 0 and not check:
             self.wait_for_open(specs, wait_open)
         with self.lock(lock_wait), Ledger(self.settings.state_path) as ledger:
-            run_id = self.run_id = ledger.start_run("check" if check else "run", trigger_id)
+            run_id = self.run_id = ledger.start_run(
+                command or ("check" if check else "run"), trigger_id
+            )
             report = RunReport(run_id=run_id, outcomes=[], rounds={})
             timer = Timer()
             started = time.perf_counter()
