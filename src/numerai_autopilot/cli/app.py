@@ -89,15 +89,22 @@ def plan(flags: Flags, verbose: Verbose = False) -> None:
 
 @app.command()
 @with_settings(*DIRS, *API, "log_format")
-def status(flags: Flags, verbose: Verbose = False) -> None:
-    """Each model's state this round: the API's truth merged with the ledger's last outcome."""
+def status(
+    flags: Flags,
+    rounds: Annotated[
+        int, typer.Option(help="How many of the latest rounds to show per model", min=1, max=100)
+    ] = 10,
+    verbose: Verbose = False,
+) -> None:
+    """Every model's last rounds: on time, late, queued, failed (stage and reason), missing.
+    The API's submissions (one request) merged with the ledger."""
     as_json = open_output(flags, verbose)
     from ..run.runner import Runner
-    from . import render
+    from . import glance_render
 
     with Runner(flags.settings()) as runner:
-        rows = runner.status()
-    render.status_rows(rows, as_json=as_json)
+        glance = runner.status(rounds)
+    glance_render.status(glance, as_json=as_json)
 
 
 @app.command()
@@ -105,22 +112,23 @@ def status(flags: Flags, verbose: Verbose = False) -> None:
 def history(
     flags: Flags,
     limit: Annotated[int, typer.Option(help="How many runs to show")] = 10,
+    rounds: Annotated[
+        int, typer.Option(help="How many of the latest rounds to show outcomes of", min=1)
+    ] = 10,
     model: Annotated[str | None, typer.Option(help="Only this model's outcomes")] = None,
     verbose: Verbose = False,
 ) -> None:
-    """Past runs and per-model outcomes from the ledger."""
+    """Past runs, then each model's outcome per round: the run that submitted it, or the
+    newest failure (stage and reason) and how many runs tried."""
     as_json = open_output(flags, verbose)
+    from ..glance import round_history
     from ..run.ledger import Ledger
-    from . import render
+    from . import glance_render
 
     with Ledger(flags.settings().state_path) as ledger:
         runs = ledger.runs(limit)
-        outcomes = (
-            ledger.outcomes(model=model, limit=limit * 10)
-            if model
-            else (ledger.outcomes(run_id=runs[0].id) if runs else [])
-        )
-    render.history(runs, outcomes, as_json=as_json)
+        records = round_history(ledger, rounds, model)
+    glance_render.history(runs, records, as_json=as_json)
 
 
 @models_app.command("check")
