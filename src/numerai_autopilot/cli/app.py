@@ -194,6 +194,15 @@ def _mount_schedule() -> None:
 _mount_schedule()
 
 
+def _mount_glance() -> None:
+    from .glance_cmd import mount
+
+    mount(app)
+
+
+_mount_glance()
+
+
 def _mount_deploy() -> None:
     from .deploy_cmd import app as deploy_app
 

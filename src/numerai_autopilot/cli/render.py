@@ -178,8 +178,4 @@ def history(runs: Sequence[RunRow], outcomes: Sequence[OutcomeRow], *, as_json: 
 
 def run_result(run: RunRow) -> str:
     """A run as a person reads it: ok, idle (no round open), failed, interrupted, running."""
-    if run.finished_at is None:
-        return "running"
-    return {0: "ok", 3: "idle", 4: "locked", 130: "interrupted"}.get(
-        run.exit_code if run.exit_code is not None else -1, "failed"
-    )
+    return run.result

@@ -56,6 +56,15 @@ class RunRow:
     def failed(self) -> bool:
         return self.exit_code is None or self.exit_code not in (0, 3)
 
+    @property
+    def result(self) -> str:
+        """The run as a person reads it: ok, idle (no round open), locked, interrupted,
+        failed, or running (not finished)."""
+        if self.finished_at is None:
+            return "running"
+        code = self.exit_code if self.exit_code is not None else -1
+        return {0: "ok", 3: "idle", 4: "locked", 130: "interrupted"}.get(code, "failed")
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
