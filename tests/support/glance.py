@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from numerai_autopilot.cli.app import run_cli
@@ -49,3 +50,46 @@ def cell(status: dict[str, Any], model: str, number: int) -> dict[str, Any]:
                 (found,) = [c for c in row["cells"] if c["round"] == number]
                 return dict(found)
     raise AssertionError(f"no row for {model} in {status}")
+
+
+def chromium() -> str | None:
+    """The headless browser of this machine (Debian's chromium package), or None."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def browse(browser: str, page: Path, profile: Path, *args: str, timeout: float = 120) -> str:
+    """Run ``browser`` headless on ``page`` (file://) with ``args``; its stdout. A fresh
+    profile dir per call; no network is needed (the page has no external asset)."""
+    import subprocess
+
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",  # root in a container: the sandbox needs user namespaces
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        # Tests never reach beyond loopback: no background fetches, no name ever resolved.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-pings",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+        f"--user-data-dir={profile}",
+        *args,
+        page.resolve().as_uri(),
+    ]
+    env = {**os.environ, "HOME": str(profile)}
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
