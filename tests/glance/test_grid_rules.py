@@ -92,7 +92,7 @@ def test_open_round_is_due_and_odd_rows_are_noted() -> None:
     assert by_name["a"].cells[-1].mark is Mark.DUE
     assert by_name["off"].cells[-1].mark is Mark.NOT_CONFIGURED
     assert by_name["off"].note == "enabled = false (a blend part)"
-    assert by_name["typo"].note == "no such classic model in the account"
+    assert by_name["typo"].note == "not in the account"
     assert not by_name["typo"].in_account
     assert by_name["x"].cells[-1].mark is Mark.NOT_CONFIGURED and not by_name["x"].configured
 

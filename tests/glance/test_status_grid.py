@@ -168,3 +168,23 @@ def test_status_json_is_one_document(rig: Rig, capfd: Any) -> None:
     status = json.loads(line)
     classic = next(s for s in status["sections"] if s["tournament"] == "classic")
     assert len(classic["rounds"]) == 10  # the default
+
+
+def test_a_misspelt_model_is_a_row_and_a_problem_with_a_suggestion(rig: Rig, capfd: Any) -> None:
+    rig.write_models([ANAS, "anas_platyrhynchs"])
+    code, out, _ = cli(rig, capfd, "status", "--rounds", "2")
+    assert code == 0
+    status = doc(out, "status")
+    (problem,) = status["problems"]
+    assert (
+        problem.startswith("anas_platyrhynchs: ") and "did you mean 'anas_platyrhynchos'" in problem
+    )
+    classic = next(s for s in status["sections"] if s["tournament"] == "classic")
+    typo = next(r for r in classic["rows"] if r["model"] == "anas_platyrhynchs")
+    assert (typo["configured"], typo["in_account"], typo["note"]) == (
+        True,
+        False,
+        "not in the account",
+    )
+    text = cli(rig, capfd, "status", NUMERAI_LOG_FORMAT="rich", COLUMNS="80")[1]
+    assert "problem anas_platyrhynchs: no model named" in text

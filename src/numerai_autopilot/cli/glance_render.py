@@ -78,6 +78,8 @@ def status(g: Glance, *, as_json: bool) -> None:
             ("failed ", "bold red"), f"{row.model} round {cell.round} ", short(reason)
         )
         c.print(line)
+    for problem in g.grid.problems:
+        c.print(Text.assemble(("problem ", "bold red"), short(problem)))
     if not g.grid.sections:
         c.print("no models: neither the models file nor the account has any")
 
@@ -115,6 +117,9 @@ def history(runs: Sequence[RunRow], records: Sequence[RoundRecord], *, as_json: 
             emit_json({"event": "round", **r.to_json()})
         return
     c = console()
+    if not runs:
+        c.print("no runs in the ledger yet")
+        return
     t = Table(title="runs", title_justify="left", box=None, padding=(0, 1, 0, 0))
     for col in ("run", "started (UTC)", "command", "result", "exit", "summary / error"):
         t.add_column(col, no_wrap=col != "summary / error", overflow="fold")

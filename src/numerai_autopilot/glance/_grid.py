@@ -109,6 +109,7 @@ class Grid:
     requests: int = 1
     """API requests it took (1 unless a fallback or a second look was needed)."""
     problems: list[str] = field(default_factory=list)
+    """``model: why`` for each configured model the account cannot take submissions for."""
 
     def failures(self) -> list[tuple[Row, Cell]]:
         """Every failed cell, newest round first."""
@@ -120,6 +121,7 @@ class Grid:
         return {
             "taken_at": format_time(self.taken_at),
             "api_requests": self.requests,
+            "problems": list(self.problems),
             "sections": [s.to_json() for s in self.sections],
         }
 
@@ -211,7 +213,7 @@ def _row(
     if spec is None:
         note = "not in the models file"
     elif acct is None:
-        note = f"no such {t.label} model in the account"
+        note = "not in the account"
     elif not spec.enabled:
         note = "enabled = false (a blend part)"
     elif acct.model_upload is not None:

@@ -4,7 +4,7 @@ ledger, read into the grid and into each configured model's state this round."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,8 @@ def look(
         )
         now_open = {t: r is not None and r.is_open(now) for t, r in snap.rounds.items()}
         plan = make_plan(specs, snap.models, snap.rounds, snap.latest, now_open)
+        # What would fail a model whatever the round (a typo, a Model Upload): said once.
+        grid = replace(grid, problems=[f"{name}: {text}" for name, text in plan.problems])
         rows: list[dict[str, Any]] = []
         for m in plan.models:
             rec = None

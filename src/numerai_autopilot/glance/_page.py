@@ -146,6 +146,12 @@ def _failures(grid: Grid | None, runs: Sequence[RunRow], results: dict[str, str]
             f'<td>{escape(c.stage or "")}</td><td class="reason">{escape(c.reason or "")}</td>'
             "</tr>"
         )
+    for problem in grid.problems if grid is not None else []:
+        name, _, text = problem.partition(": ")
+        rows.append(
+            f'<tr class="failure problem"><td>{escape(name)}</td><td></td><td>models file</td>'
+            f'<td class="reason">{escape(text)}</td></tr>'
+        )
     for run in runs:
         if run.error and results.get(run.id) not in ("ok", "idle"):
             rows.append(
