@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from numerai_autopilot.errors import ConfigError
 from numerai_autopilot.run.ledger import Ledger
 from numerai_autopilot.schedule import FailureLimiter, WebhookServer, start_server
 from support.glance import cli, doc
@@ -151,3 +152,23 @@ def test_serve_shows_the_page_at_root_only_with_the_secret(server: WebhookServer
             http.get(f"{server.url}/")
         assert http.get(f"{server.url}/").status_code == 429
     assert server.trigger.counts.started == 0  # reading the page never starts a run
+
+
+def test_serve_answers_503_with_the_reason_when_the_page_cannot_be_built(
+    rig: Rig, tmp_path: Path
+) -> None:
+    def broken() -> str:
+        raise ConfigError("models.toml: model #1: fromat: unknown field")
+
+    settings = settings_for(rig.sb, tmp_path, webhook_secret=SECRET)
+    srv = start_server(settings, port=0, page=broken)
+    try:
+        auth = {"Authorization": f"Bearer {SECRET}"}
+        answer = httpx.get(f"{srv.url}/", headers=auth, timeout=10)
+        assert answer.status_code == 503
+        assert answer.json() == {
+            "error": "the report cannot be built: models.toml: model #1: fromat: unknown field"
+        }
+        assert httpx.get(f"{srv.url}/health", timeout=10).json()["status"] == "ok"
+    finally:
+        srv.stop()

@@ -89,6 +89,8 @@ def render_page(
     if grid is not None:
         out += [_section(s) for s in grid.sections]
         out.append(_legend(grid))
+        if not grid.sections:
+            out.append('<p class="empty">No models: neither the models file nor the account.</p>')
     out.append("<h2>Last runs: stage timings</h2>")
     out.append(stage_chart(runs, results))
     out.append(_failures(grid, runs, results))
