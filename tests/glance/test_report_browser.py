@@ -102,7 +102,10 @@ def test_a_person_sees_the_grid_its_colours_the_chart_and_the_failure(
         BROWSER, page, tmp_path / "profile-shot", f"--screenshot={shot}", "--window-size=1000,1000"
     )
     with Image.open(shot) as img:
-        painted = Counter(img.convert("RGB").getdata())
+        rgb = img.convert("RGB")
+        colours = rgb.getcolors(maxcolors=rgb.width * rgb.height)
+    assert colours is not None
+    painted: Counter[object] = Counter({c: n for n, c in colours})
     # Each cell is about 26 x 22 px of its colour; the chart's bars have theirs.
     for mark in (Mark.ON_TIME, Mark.FAILED, Mark.MISSING, Mark.NOT_CONFIGURED):
         assert painted[_hex(COLOUR[mark][0])] > 300, mark
