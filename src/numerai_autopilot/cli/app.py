@@ -4,7 +4,6 @@ Errors are raised, and :func:`run_cli` is the one place that turns them into an 
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ExitCode
-from . import init_cmd, submit_cmd
+from . import glance_cmd, init_cmd, schedule_cmd, shard_cmd, submit_cmd, watch_cmd
 from . import reliability_opts as ro
 from .common import (
     API,
@@ -24,6 +23,8 @@ from .common import (
     open_output,
     with_settings,
 )
+from .deploy_cmd import app as deploy_app
+from .sandbox_cmd import app as sandbox_app
 
 log = logging.getLogger("numerai_autopilot.cli")
 
@@ -114,15 +115,22 @@ def plan(flags: Flags, verbose: Verbose = False) -> None:
 
 @app.command()
 @with_settings(*DIRS, *API, "log_format")
-def status(flags: Flags, verbose: Verbose = False) -> None:
-    """Each model's state this round: the API's truth merged with the ledger's last outcome."""
+def status(
+    flags: Flags,
+    rounds: Annotated[
+        int, typer.Option(help="How many of the latest rounds to show per model", min=1, max=100)
+    ] = 10,
+    verbose: Verbose = False,
+) -> None:
+    """Every model's last rounds: on time, late, queued, failed (stage and reason), missing.
+    The API's submissions (one request) merged with the ledger."""
     as_json = open_output(flags, verbose)
     from ..run.runner import Runner
-    from . import render
+    from . import glance_render
 
     with Runner(flags.settings()) as runner:
-        rows = runner.status()
-    render.status_rows(rows, as_json=as_json)
+        glance = runner.status(rounds)
+    glance_render.status(glance, as_json=as_json)
 
 
 @app.command()
@@ -130,46 +138,23 @@ def status(flags: Flags, verbose: Verbose = False) -> None:
 def history(
     flags: Flags,
     limit: Annotated[int, typer.Option(help="How many runs to show")] = 10,
+    rounds: Annotated[
+        int, typer.Option(help="How many of the latest rounds to show outcomes of", min=1)
+    ] = 10,
     model: Annotated[str | None, typer.Option(help="Only this model's outcomes")] = None,
     verbose: Verbose = False,
 ) -> None:
-    """Past runs and per-model outcomes from the ledger."""
+    """Past runs, then each model's outcome per round: the run that submitted it, or the
+    newest failure (stage and reason) and how many runs tried."""
     as_json = open_output(flags, verbose)
+    from ..glance import round_history
     from ..run.ledger import Ledger
-    from . import render
+    from . import glance_render
 
     with Ledger(flags.settings().state_path) as ledger:
         runs = ledger.runs(limit)
-        outcomes = (
-            ledger.outcomes(model=model, limit=limit * 10)
-            if model
-            else (ledger.outcomes(run_id=runs[0].id) if runs else [])
-        )
-    render.history(runs, outcomes, as_json=as_json)
-
-
-@app.command("shard-times")
-@with_settings(*DIRS, "log_format")
-def shard_times(
-    flags: Flags,
-    write: Annotated[
-        bool, typer.Option(help="Write them to <models dir>/shard-times.json for every shard")
-    ] = False,
-    verbose: Verbose = False,
-) -> None:
-    """Each model's median predict seconds in this ledger: what balances `run --shard`."""
-    open_output(flags, verbose)
-    from ..config import load_models_file
-    from ..run.ledger import Ledger
-    from ..run.shard import measured_times, write_times
-
-    settings = flags.settings()
-    names = [m.name for m in load_models_file(settings.models_dir).models]
-    with Ledger(settings.state_path) as ledger:
-        times = measured_times(ledger, names)
-    typer.echo(json.dumps(times, indent=2, sort_keys=True))
-    if write:
-        log.info("wrote %s (%d models timed)", write_times(settings.models_dir, times), len(times))
+        records = round_history(ledger, rounds, model)
+    glance_render.history(runs, records, as_json=as_json)
 
 
 @models_app.command("check")
@@ -220,42 +205,10 @@ def demo(
     raise typer.Exit(max(first.exit_code, second.exit_code))
 
 
-def _mount_sandbox() -> None:
-    from .sandbox_cmd import app as sandbox_app
-
-    app.add_typer(sandbox_app, name="sandbox", help="A local Numerai for tests and demos.")
-
-
-_mount_sandbox()
-
-
-def _mount_schedule() -> None:
-    from .schedule_cmd import mount
-
-    mount(app)
-
-
-_mount_schedule()
-
-
-def _mount_watch() -> None:
-    from .watch_cmd import mount
-
-    mount(app)
-
-
-_mount_watch()
-
-
-def _mount_deploy() -> None:
-    from .deploy_cmd import app as deploy_app
-
-    app.add_typer(deploy_app, name="deploy", help="Set it up to run every round by itself.")
-
-
-_mount_deploy()
-init_cmd.mount(app)
-submit_cmd.mount(app)
+app.add_typer(sandbox_app, name="sandbox", help="A local Numerai for tests and demos.")
+for _commands in (schedule_cmd, watch_cmd, glance_cmd, shard_cmd, init_cmd, submit_cmd):
+    _commands.mount(app)
+app.add_typer(deploy_app, name="deploy", help="Set it up to run every round by itself.")
 
 
 def run_cli(argv: list[str] | None) -> int:

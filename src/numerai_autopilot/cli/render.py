@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from rich.text import Text
 
-from ..run.ledger import OutcomeRow, RunRow
+from ..run.ledger import RunRow
 from ..run.plan import Plan
 from ..run.report import RunReport, Status
 
@@ -122,64 +120,6 @@ def plan(p: Plan, *, as_json: bool) -> None:
         c.print(f"[bold red]problem[/] {escape(name)}: {escape(text)}")
 
 
-def status_rows(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:
-    if as_json:
-        emit_json({"event": "status", "models": list(rows)})
-        return
-    t = Table(title="status", title_justify="left")
-    cols = ("model", "tournament", "round", "api", "ledger", "submission", "error")
-    for col in cols:
-        t.add_column(col)
-    for row in rows:
-        t.add_row(*(str(row.get(k) if row.get(k) is not None else "-") for k in cols))
-    console().print(t)
-
-
-def history(runs: Sequence[RunRow], outcomes: Sequence[OutcomeRow], *, as_json: bool) -> None:
-    if as_json:
-        for run in runs:
-            emit_json({"event": "run", "result": run_result(run), **run.__dict__})
-        for o in outcomes:
-            emit_json({"event": "outcome", **o.__dict__})
-        return
-    c = console()
-    t = Table(title="runs", title_justify="left")
-    for col in ("run", "started", "finished", "command", "result", "exit", "summary / error"):
-        t.add_column(col)
-    for run in runs:
-        summary = ", ".join(f"{k} {v}" for k, v in run.summary.items() if v)
-        result = run_result(run)
-        t.add_row(
-            run.id,
-            run.started_at[:19],
-            (run.finished_at or "-")[:19],
-            run.command,
-            f"[{'red' if result in ('failed', 'interrupted') else 'green'}]{result}[/]",
-            str(run.exit_code if run.exit_code is not None else "-"),
-            Text(run.error or summary),  # Text: an error's [brackets] are not markup
-        )
-    c.print(t)
-    if outcomes:
-        t = Table(title="outcomes", title_justify="left")
-        for col in ("run", "model", "round", "status", "stage", "submission", "error"):
-            t.add_column(col)
-        for o in outcomes:
-            t.add_row(
-                o.run_id,
-                o.model,
-                str(o.round or "-"),
-                o.status,
-                o.stage,
-                o.submission_id or "",
-                o.error or "",
-            )
-        c.print(t)
-
-
 def run_result(run: RunRow) -> str:
     """A run as a person reads it: ok, idle (no round open), failed, interrupted, running."""
-    if run.finished_at is None:
-        return "running"
-    return {0: "ok", 3: "idle", 4: "locked", 130: "interrupted"}.get(
-        run.exit_code if run.exit_code is not None else -1, "failed"
-    )
+    return run.result

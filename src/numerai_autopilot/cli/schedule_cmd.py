@@ -134,8 +134,9 @@ def serve(
 ) -> None:
     """Serve the webhook Numerai calls when a round opens; one run at a time.
 
-    POST /webhook/<secret> starts a run, GET /health reports the last one. Each run goes
-    through the same lifecycle as `run`: alerts, healthcheck pings, ledger."""
+    POST /webhook/<secret> starts a run, GET /health reports the last one, GET / (with
+    Authorization: Bearer <secret>) is the report page. Each run goes through the same
+    lifecycle as `run`: alerts, healthcheck pings, ledger."""
     as_json = open_output(flags, verbose)
     from ..config import load_models_file
     from ..run.lifecycle import Lifecycle
@@ -150,7 +151,8 @@ def serve(
         server = start_server(settings, host=host, port=port, lifecycle=lifecycle)
     _on_stop(stopped.set)
     if not as_json:  # in JSON mode the server's own log line says it: stderr stays JSON
-        typer.echo(f"listening on {server.url} (POST /webhook/<secret>, GET /health)", err=True)
+        routes = "POST /webhook/<secret>, GET /health, GET / (the report)"
+        typer.echo(f"listening on {server.url} ({routes})", err=True)
     try:
         while not stopped.wait(0.5):
             pass

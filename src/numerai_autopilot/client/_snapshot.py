@@ -58,31 +58,34 @@ class Snapshot:
     """How many API requests it took (1 in the common case)."""
 
 
-def snapshot_query(tournaments: Sequence[Tournament]) -> str:
+def snapshot_query(tournaments: Sequence[Tournament], latest_rounds: int = 1) -> str:
     rounds = " ".join(
         f"r{int(t)}: rounds(tournament: {int(t)}, number: 0) {{ {_ROUND_FIELDS} }}"
         for t in tournaments
     )
     return (
         f"query {{ {rounds} account {{ models {{ id name tournament computePickleUpload {{ id }} "
-        f"latestSubmissions(latestNRounds: 1) {{ {_SUB_FIELDS} }} }} }} }}"
+        f"latestSubmissions(latestNRounds: {int(latest_rounds)}) {{ {_SUB_FIELDS} }} }} }} }}"
     )
 
 
-def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> Snapshot:
-    """Rounds of ``tournaments``, the account's models and their latest submissions."""
+def take_snapshot(
+    client: NumeraiClient, tournaments: Sequence[Tournament], latest_rounds: int = 1
+) -> Snapshot:
+    """Rounds of ``tournaments``, the account's models and their submissions of the latest
+    ``latest_rounds`` rounds (``status`` asks for more than the run's one)."""
     op = "snapshot"
     try:
         snap = client._call(
             op,
-            snapshot_query(tournaments),
+            snapshot_query(tournaments, latest_rounds),
             None,
             lambda data: _read_snapshot(op, tournaments, data),
             auth=True,
         )
     except RoundClosedError as exc:
         log.info("a tournament is between rounds (%s): asking each part on its own", exc)
-        snap = _piecewise(client, tournaments)
+        snap = _piecewise(client, tournaments, latest_rounds)
     except NumeraiError as exc:
         # Whatever class the message's other words gave it (a field named "timeout" reads as
         # transient), a rejected document is a validation error.
@@ -96,7 +99,7 @@ def take_snapshot(client: NumeraiClient, tournaments: Sequence[Tournament]) -> S
             exc,
             "each model" if per_model else "each part",
         )
-        snap = _piecewise(client, tournaments, per_model=per_model)
+        snap = _piecewise(client, tournaments, latest_rounds, per_model=per_model)
     # A doubtful entry (a null, an unknown status) is settled by a look at that model alone.
     latest, more = settle(client, snap.latest, snap.models)
     return Snapshot(snap.rounds, snap.models, latest, requests=snap.requests + more)
@@ -131,7 +134,11 @@ def _read_snapshot(op: str, tournaments: Sequence[Tournament], data: dict[str, A
 
 
 def _piecewise(
-    client: NumeraiClient, tournaments: Sequence[Tournament], *, per_model: bool = False
+    client: NumeraiClient,
+    tournaments: Sequence[Tournament],
+    latest_rounds: int = 1,
+    *,
+    per_model: bool = False,
 ) -> Snapshot:
     rounds = {t: client.current_round(t) for t in tournaments}
     requests = len(tournaments)
@@ -144,6 +151,6 @@ def _piecewise(
                 latest[m.id] = client.model_submissions(m.id, m.tournament)
                 requests += 1
     else:
-        latest = client.latest_submissions()
+        latest = client.latest_submissions(latest_rounds)
         requests += 1
     return Snapshot(rounds, models, latest, requests=requests)

@@ -56,6 +56,15 @@ class RunRow:
     def failed(self) -> bool:
         return self.exit_code is None or self.exit_code not in (0, 3)
 
+    @property
+    def result(self) -> str:
+        """The run as a person reads it: ok, idle (no round open), locked, interrupted,
+        failed, or running (not finished)."""
+        if self.finished_at is None:
+            return "running"
+        code = self.exit_code if self.exit_code is not None else -1
+        return {0: "ok", 3: "idle", 4: "locked", 130: "interrupted"}.get(code, "failed")
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -209,30 +218,35 @@ class Ledger:
                 args.append(val)
         # Only the fixed column names above are formatted in; values are bound parameters.
         sql = (
-            "SELECT run_id, model, model_id, tournament, round, stage, status, error,"  # noqa: S608
-            " submission_id, checksum, timings, updated_at, late FROM outcomes"
+            f"SELECT {_OUTCOME_COLUMNS} FROM outcomes"  # noqa: S608
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY updated_at DESC LIMIT ?"
         )
         cur = self._db.execute(sql, (*args, limit))
-        return [
-            OutcomeRow(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                r[7],
-                r[8],
-                r[9],
-                _json(r[10]),
-                r[11],
-                bool(r[12]),
-            )
-            for r in cur.fetchall()
-        ]
+        return [_outcome(r) for r in cur.fetchall()]
+
+    def round_outcomes(self, tournament: int, first: int, last: int) -> list[OutcomeRow]:
+        """Every outcome runs recorded for rounds ``first``..``last`` of ``tournament``, oldest
+        first, except the "skipped" rows idle runs leave (they say nothing about a round) and
+        the rows of ``models check`` (which never submits)."""
+        cols = ", ".join(f"o.{c.strip()}" for c in _OUTCOME_COLUMNS.split(","))
+        # `models check` rows are not submission attempts: joined out by their run's command.
+        cur = self._db.execute(
+            f"SELECT {cols} FROM outcomes o JOIN runs r ON r.id = o.run_id"  # noqa: S608
+            " WHERE o.tournament = ? AND o.round BETWEEN ? AND ? AND o.status != 'skipped'"
+            " AND r.command != 'check' ORDER BY o.updated_at",
+            (tournament, first, last),
+        )
+        return [_outcome(r) for r in cur.fetchall()]
+
+    def newest_rounds(self) -> dict[int, int]:
+        """Per tournament, the newest round the ledger has a non-skipped outcome for."""
+        cur = self._db.execute(
+            "SELECT o.tournament, MAX(o.round) FROM outcomes o JOIN runs r ON r.id = o.run_id"
+            " WHERE o.round IS NOT NULL AND o.status != 'skipped' AND r.command != 'check'"
+            " GROUP BY o.tournament"
+        )
+        return {int(t): int(r) for t, r in cur.fetchall()}
 
     def schedule_rounds(self) -> dict[str, tuple[int, str, int, str]]:
         """The scheduler's state: per tournament label, (round, status, attempts, updated)."""
@@ -274,6 +288,18 @@ class Ledger:
         """The newest outcome recorded for ``model`` in ``round_number``, if any."""
         rows = self.outcomes(model=model, round_number=round_number, limit=1)
         return rows[0] if rows else None
+
+
+_OUTCOME_COLUMNS = (
+    "run_id, model, model_id, tournament, round, stage, status, error, submission_id,"
+    " checksum, timings, updated_at, late"
+)
+
+
+def _outcome(r: Any) -> OutcomeRow:
+    return OutcomeRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], _json(r[10]), r[11], bool(r[12])
+    )
 
 
 def _json(text: str | None) -> Any:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from ..client import NumeraiClient, client_from_settings, take_snapshot
 from ..clock import Clock, SystemClock
@@ -25,6 +26,9 @@ from .report import Outcome, RunReport, initial_outcome, interrupt, record
 from .select import all_to_predict, select
 from .shard import share
 from .waiting import wait_for_open
+
+if TYPE_CHECKING:
+    from ..glance import Glance
 
 log = logging.getLogger(__name__)
 
@@ -145,26 +149,12 @@ class Runner:
         tournaments = sorted({s.tournament for s in specs if s.enabled})
         return wait_for_open(self.client, self.clock, self.now, tournaments, duration, poll)
 
-    def status(self) -> list[dict[str, object]]:
-        """Each configured model this round: the API's state merged with the ledger's record."""
-        p = self._plan(None, "skip")
-        rows: list[dict[str, object]] = []
-        with Ledger(self.settings.state_path) as ledger:
-            for m in p.models:
-                last = ledger.last_outcome(m.name, m.round.number) if m.round else None
-                rows.append(
-                    {
-                        "model": m.name,
-                        "tournament": m.spec.tournament.label,
-                        "round": m.round.number if m.round else None,
-                        "api": str(m.state),
-                        "ledger": last.status if last else None,
-                        "submission": (m.submission.id if m.submission else None)
-                        or (last.submission_id if last else None),
-                        "error": (last.error if last and last.status == "failed" else m.reason),
-                    }
-                )
-        return rows
+    def status(self, rounds: int = 10) -> Glance:
+        """Every model's last ``rounds`` rounds (the API's submissions merged with the ledger)
+        and each configured model's state this round."""
+        from ..glance import look
+
+        return look(self.client, self.models.models, self.settings.state_path, self.now(), rounds)
 
     # -- run -------------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ Routes:
 - ``GET`` or ``HEAD /health``: 200 with the last run's summary (no secret, no trigger id; an
   error only as its class unless the call carries ``Authorization: Bearer <secret>``). Never
   counted as a refused call.
+- ``GET`` or ``HEAD /`` with ``Authorization: Bearer <secret>``: the report page (``report
+  --html``'s, built per call); 401 without the secret (a refused call), 503 if it cannot be built.
 - anything else, or a wrong secret: 404 (401 for a wrong bearer token); an address with too
   many refused calls gets 429 with ``Retry-After``.
 
@@ -27,13 +29,15 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import ConfigError
+from ..errors import AutopilotError, ConfigError
+from ..glance import CSP
 from ._conn import DEADLINE, GONE, MAX_CONNECTIONS, BoundedServer, DeadlineReader
-from ._parse import BadRequest, read_head
+from ._parse import BadRequest, read_head, trigger_from_body
 from .webhook import WebhookTrigger, valid_trigger_id
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,13 @@ PREFIX = "/webhook"
 # The whole path segment after any "webhook/" (a proxy may add a prefix before it).
 _SECRET_IN_PATH = re.compile(r"(webhook/)[^/?#\s'\"]*", re.IGNORECASE)
 _METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH")
+PageFn = Callable[[], str]  # builds the page served at ``/`` (AutopilotError when it cannot)
+# The page is HTML made from user and API data: no script may run, nothing may be framed.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": CSP + "; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def mask_path(path: str) -> str:
@@ -52,6 +63,7 @@ def mask_path(path: str) -> str:
 
 class _Server(BoundedServer):
     trigger: WebhookTrigger
+    page: PageFn | None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -101,6 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/health" and self.command in ("GET", "HEAD"):
             self._send(200, self.server.trigger.health(full=self._health_authorized()))
+        elif parts.path == "/" and self.command in ("GET", "HEAD") and self.server.page:
+            if self._authenticated(parts.path, bearer_only=True) is True:
+                self._page(self.server.page)
         elif self.command != "POST":
             if self._authenticated(parts.path) is True:
                 self._send(405, {"error": "use POST"}, {"Allow": "POST"})
@@ -121,14 +136,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.trigger.refused(self.client_address[0])
         return False
 
-    def _authenticated(self, path: str) -> bool | None:
-        """True for a call with the secret; otherwise answer 404/401/429 and return None."""
+    def _page(self, page: PageFn) -> None:
+        try:
+            html = page()
+        except AutopilotError as exc:  # the caller has the secret: the reason verbatim
+            self._send(503, {"error": f"the report cannot be built: {exc}"})
+        else:
+            self._send_body(200, html.encode("utf-8"), "text/html; charset=utf-8", _PAGE_HEADERS)
+
+    def _authenticated(self, path: str, *, bearer_only: bool = False) -> bool | None:
+        """True for a call with the secret (in the path after ``/webhook/``, or as a Bearer
+        token: the only way with ``bearer_only``); else answer 404/401/429 and return None."""
         trigger = self.server.trigger
         presented: str | None = None
         bearer = False
-        if path.startswith(PREFIX + "/"):
+        if path.startswith(PREFIX + "/") and not bearer_only:
             presented = path[len(PREFIX) + 1 :]
-        elif path == PREFIX:
+        elif path == PREFIX or bearer_only:
             auth = self.headers.get("Authorization", "")
             scheme, _, token = auth.partition(" ")
             bearer = True
@@ -152,7 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
         found = (values.get("triggerId") or values.get("trigger_id") or [""])[0]
         body = self._body()
         if not found and body:
-            found = _from_body(body, self.headers.get("Content-Type", ""))
+            found = trigger_from_body(body, self.headers.get("Content-Type", ""))
         if found and not valid_trigger_id(found):
             raise BadRequest(400, "triggerId must be 1-200 of A-Z a-z 0-9 . _ : -")
         return found
@@ -187,10 +211,14 @@ class _Handler(BaseHTTPRequestHandler):
                     break
 
     def _send(self, code: int, doc: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        body = json.dumps(doc).encode()
-        self.connection.settimeout(2.0)  # a tiny answer: a client that does not read is cut
+        self._send_body(code, json.dumps(doc).encode(), "application/json", headers)
+
+    def _send_body(
+        self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.connection.settimeout(2.0)  # a small answer: a client that does not read is cut
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("Connection", "close")
@@ -211,26 +239,11 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("http: %s", mask_path(format % args))
 
 
-def _from_body(body: bytes, content_type: str) -> str:
-    text = body.decode("utf-8", errors="replace")
-    if "json" in content_type or text.lstrip().startswith("{"):
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return ""
-        if isinstance(doc, dict):
-            value = doc.get("triggerId", doc.get("trigger_id"))
-            return str(value) if isinstance(value, str | int) else ""
-        return ""
-    values = parse_qs(text)
-    return (values.get("triggerId") or values.get("trigger_id") or [""])[0]
-
-
 class WebhookServer:
     """``serve``'s HTTP server in a background thread: ``start()``, ``url``, ``stop()``.
 
     At most ``max_connections`` connections at once, each given ``deadline`` seconds in all
-    to send its request (see ``_conn.py``)."""
+    to send its request (see ``_conn.py``). ``page``: what ``GET /`` serves (none: 404)."""
 
     def __init__(
         self,
@@ -240,6 +253,7 @@ class WebhookServer:
         *,
         max_connections: int = MAX_CONNECTIONS,
         deadline: float = DEADLINE,
+        page: PageFn | None = None,
     ) -> None:
         self.trigger = trigger
         try:
@@ -249,6 +263,7 @@ class WebhookServer:
                 f"cannot listen on {host}:{port}: {exc.strerror} (choose another --host/--port)"
             ) from exc
         self._server.trigger = trigger
+        self._server.page = page
         self.host = host
         self.port = int(self._server.server_address[1])
         self._thread: threading.Thread | None = None

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import http.client
 import io
+import json
 import re
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import parse_qs
 
 MAX_LINE = 8 * 1024
 MAX_HEADER_LINE = 8 * 1024
@@ -99,3 +101,19 @@ def _check_header(line: bytes) -> None:
     name, colon, _ = line.partition(b":")
     if not colon or not _TOKEN.fullmatch(name.decode("ascii")):
         raise BadRequest(400, "malformed header")
+
+
+def trigger_from_body(body: bytes, content_type: str) -> str:
+    """The ``triggerId`` (or ``trigger_id``) of a JSON or form body; '' when it has none."""
+    text = body.decode("utf-8", errors="replace")
+    if "json" in content_type or text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return ""
+        if isinstance(doc, dict):
+            value = doc.get("triggerId", doc.get("trigger_id"))
+            return str(value) if isinstance(value, str | int) else ""
+        return ""
+    values = parse_qs(text)
+    return (values.get("triggerId") or values.get("trigger_id") or [""])[0]
