@@ -31,7 +31,7 @@ def _nothing_leaves_the_machine() -> Iterator[None]:
 
 # The suites whose every GraphQL document (sent by the autopilot's client) must be one Numerai's
 # real schema accepts; other suites send foreign or deliberately broken documents.
-_HELD_TO_THE_REAL_SCHEMA = ("e2e", "faults", "run", "schedule")
+_HELD_TO_THE_REAL_SCHEMA = ("e2e", "faults", "run", "schedule", "glance", "watch")
 
 
 @pytest.fixture(autouse=True)
