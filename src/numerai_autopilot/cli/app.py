@@ -63,12 +63,14 @@ def run(
     policy, wait = ro.late_policy(late), ro.parse_duration(wait_open)
     from ..run.lifecycle import Lifecycle
     from . import render
+    from .progress_view import showing
 
-    result = Lifecycle(flags.source, trigger="run").run(
-        trigger_id=trigger_id, only=only, lock_wait=wait_lock, late=policy, wait_open=wait
-    )
+    with showing(as_json):
+        result = Lifecycle(flags.source, trigger="run").run(
+            trigger_id=trigger_id, only=only, lock_wait=wait_lock, late=policy, wait_open=wait
+        )
     if result.report is not None:
-        render.report(result.report, as_json=as_json)
+        render.report(result.report, as_json=as_json, verbose=verbose)
     raise typer.Exit(result.exit_code)
 
 
@@ -130,10 +132,12 @@ def models_check(flags: Flags, only: Only = None, verbose: Verbose = False) -> N
     as_json = open_output(flags, verbose)
     from ..run.lifecycle import Lifecycle
     from . import render
+    from .progress_view import showing
 
-    result = Lifecycle(flags.source, trigger="check").run(only=only)
+    with showing(as_json):
+        result = Lifecycle(flags.source, trigger="check").run(only=only)
     if result.report is not None:
-        render.report(result.report, as_json=as_json, title="check")
+        render.report(result.report, as_json=as_json, title="check", verbose=verbose)
     raise typer.Exit(result.exit_code)
 
 

@@ -36,7 +36,8 @@ def emit_json(doc: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
+def report(r: RunReport, *, as_json: bool, title: str = "run", verbose: bool = False) -> None:
+    """The run's table and summary line; with ``verbose``, what each model printed."""
     if as_json:
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")  # "run #1" -> "run-1"
         emit_json({"event": f"{slug}.summary", **r.to_json()})
@@ -75,6 +76,14 @@ def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
         + (f", interrupted {s['interrupted']}" if s["interrupted"] else "")
         + f" | downloaded {r.bytes_downloaded / 1e6:.1f} MB | {timing} | exit {r.exit_code}"
     )
+    printed = [o for o in r.outcomes if o.output]
+    if verbose:
+        for o in printed:
+            c.rule(f"{o.name} printed", align="left")
+            c.print(Text(o.output or ""))  # Text: a model's output is not markup
+    elif printed:
+        names = ", ".join(o.name for o in printed)
+        c.print(f"{names} printed output: run with -v to see it (kept in the ledger too)")
 
 
 def _problem_cell(problem: object) -> str:

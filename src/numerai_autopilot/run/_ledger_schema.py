@@ -58,6 +58,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     updated TEXT NOT NULL DEFAULT ''
 )""",
     ),
+    # 4: what a model printed while predicting (bounded: see run/_capture.py).
+    ("ALTER TABLE outcomes ADD COLUMN output TEXT",),
 )
 """Ordered schema steps; ``PRAGMA user_version`` is the number applied. Only ever append."""
 

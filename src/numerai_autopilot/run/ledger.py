@@ -37,6 +37,8 @@ class OutcomeRow:
     timings: dict[str, float]
     updated_at: str
     late: bool = False
+    output: str | None = None
+    """What the model printed while predicting (bounded), if anything."""
 
 
 @dataclass(frozen=True)
@@ -152,20 +154,22 @@ class Ledger:
         checksum: str | None = None,
         timings: Mapping[str, float] | None = None,
         late: bool = False,
+        output: str | None = None,
     ) -> None:
         """Insert or update one model's outcome in this run (one transaction)."""
         with self._tx() as db:
             db.execute(
                 "INSERT INTO outcomes (run_id, model, model_id, tournament, round, stage, status,"
-                " error, submission_id, checksum, timings, updated_at, late)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " error, submission_id, checksum, timings, updated_at, late,"
+                " output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(run_id, model) DO UPDATE SET model_id = excluded.model_id,"
                 " round = excluded.round, stage = excluded.stage, status = excluded.status,"
                 " error = excluded.error,"
                 " submission_id = COALESCE(excluded.submission_id, outcomes.submission_id),"
                 " checksum = COALESCE(excluded.checksum, outcomes.checksum),"
                 " timings = excluded.timings, updated_at = excluded.updated_at,"
-                " late = excluded.late",
+                " late = excluded.late,"
+                " output = COALESCE(excluded.output, outcomes.output)",
                 (
                     run_id,
                     model,
@@ -180,6 +184,7 @@ class Ledger:
                     json.dumps(dict(timings or {})),
                     _now(),
                     int(late),
+                    output,
                 ),
             )
 
@@ -210,7 +215,8 @@ class Ledger:
         # Only the fixed column names above are formatted in; values are bound parameters.
         sql = (
             "SELECT run_id, model, model_id, tournament, round, stage, status, error,"  # noqa: S608
-            " submission_id, checksum, timings, updated_at, late FROM outcomes"
+            " submission_id, checksum, timings, updated_at, late, output"
+            " FROM outcomes"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY updated_at DESC LIMIT ?"
         )
@@ -230,6 +236,7 @@ class Ledger:
                 _json(r[10]),
                 r[11],
                 bool(r[12]),
+                r[13],
             )
             for r in cur.fetchall()
         ]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
+from .. import logctx
 from ..client import NumeraiClient, client_from_settings, take_snapshot
 from ..clock import Clock, SystemClock
 from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
@@ -195,17 +196,18 @@ class Runner:
             error: BaseException | None = None
             self._ctx = None
             try:
-                self._run(
-                    report=report,
-                    ledger=ledger,
-                    run_id=run_id,
-                    timer=timer,
-                    specs=specs,
-                    trigger_id=trigger_id,
-                    check=check,
-                    on_event=on_event,
-                    late=late,
-                )
+                with logctx.bind(run_id=run_id):  # every line the run logs names it
+                    self._run(
+                        report=report,
+                        ledger=ledger,
+                        run_id=run_id,
+                        timer=timer,
+                        specs=specs,
+                        trigger_id=trigger_id,
+                        check=check,
+                        on_event=on_event,
+                        late=late,
+                    )
             except KeyboardInterrupt as exc:
                 # Ctrl-C: what was uploaded stays submitted; the rest is marked interrupted.
                 error = exc

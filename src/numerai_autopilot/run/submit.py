@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from .. import logctx
 from ..client import SubmissionInfo
 from ..clock import format_time
 from ..errors import NumeraiError, PredictionInvalidError
@@ -44,6 +45,10 @@ class Submitter:
 
     def submit(self, job: Job, preds: pd.Series) -> None:
         """Validate ``job``'s predictions and, unless checking, upload them (once)."""
+        with logctx.bind(model=job.name):  # every line logged meanwhile is about this model
+            self._submit(job, preds)
+
+    def _submit(self, job: Job, preds: pd.Series) -> None:
         ctx, o, entry = self.ctx, job.outcome, job.entry
         model_id = entry.upload_to
         if model_id is None or job.live_ids is None:
