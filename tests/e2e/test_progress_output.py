@@ -14,6 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pytest
+
 from numerai_autopilot.run.ledger import Ledger
 from numerai_autopilot.sandbox import Sandbox
 from support.rig import CLASSIC, env_for
@@ -180,3 +183,25 @@ def test_terminal_shows_a_moving_download_bar_and_the_models_predicting(
     assert "predicting" in text and "workers busy" in text, text[-3000:]
     assert "stage download started" not in text  # the stages are shown live, not as lines
     assert "submitted 2" in text
+
+
+def test_models_check_describes_each_model_and_keeps_its_csv(sb: Sandbox, tmp_path: Path) -> None:
+    _models(tmp_path)
+    out_dir = tmp_path / "checked"
+    env = env_for(sb, tmp_path)
+    done = _run(env, "models", "check", "--out", str(out_dir))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    example = pd.read_parquet(next((tmp_path / "data").rglob("live_example_preds.parquet")))
+    for o in summary["outcomes"]:
+        stats = o["stats"]
+        kept = pd.read_csv(out_dir / f"{o['name']}.csv")
+        assert stats["rows"] == len(kept) == len(example) > 0
+        assert stats["mean"] == pytest.approx(kept["prediction"].mean(), abs=1e-4)
+        assert stats["std"] == pytest.approx(kept["prediction"].std(), abs=1e-4)
+        want = kept.set_index("id")["prediction"].rank().corr(example["prediction"].rank())
+        assert stats["corr_example"] == pytest.approx(want, abs=1e-3)
+    assert not list(out_dir.glob(".*"))  # no temporary file left behind
+    shown = _run(env | {"NUMERAI_LOG_FORMAT": "rich", "COLUMNS": "100"}, "models", "check")
+    assert "corr with example" in shown.stdout, shown.stdout
+    assert f"{CLASSIC[0]}" in shown.stdout

@@ -152,7 +152,7 @@ def test_good_model_predicts_despite_broken_neighbours(outcome: dict[str, Any]) 
         ("nan", ModelError, "returned 3 NaN or infinite predictions of 50"),
         ("short", ModelError, "returned 45 predictions for 50 live rows"),
         ("segfault", WorkerError, "crashed with signal SIGSEGV"),
-        ("hang", WorkerError, "timed out after 2s"),
+        ("hang", WorkerError, "timed out after 2s and was stopped (raise timeout = ... in its"),
         ("hog", WorkerError, "exceeded 64 MB of memory"),
         ("exits", WorkerError, "exited with code 3 without returning predictions"),
     ],
@@ -357,6 +357,7 @@ def test_default_timeout_applies_to_specs_without_their_own(tmp_path: Path) -> N
     )
     assert isinstance(result.error, WorkerError)
     assert "timed out after 1.5s" in str(result.error)
+    assert "raise NUMERAI_MODEL_TIMEOUT or --model-timeout" in str(result.error)
     assert result.seconds < 10
 
 

@@ -127,15 +127,24 @@ def history(
 
 @models_app.command("check")
 @with_settings(*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format")
-def models_check(flags: Flags, only: Only = None, verbose: Verbose = False) -> None:
-    """Load and predict every model on the current live data and validate; upload nothing."""
+def models_check(
+    flags: Flags,
+    only: Only = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Keep each model's predictions CSV in this folder", show_default=False),
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Load and predict every model on the current live data and validate; upload nothing.
+    Shows each model's rows, mean, std and correlation with the example predictions."""
     as_json = open_output(flags, verbose)
     from ..run.lifecycle import Lifecycle
     from . import render
     from .progress_view import showing
 
     with showing(as_json):
-        result = Lifecycle(flags.source, trigger="check").run(only=only)
+        result = Lifecycle(flags.source, trigger="check").run(only=only, keep_dir=out)
     if result.report is not None:
         render.report(result.report, as_json=as_json, title="check", verbose=verbose)
     raise typer.Exit(result.exit_code)

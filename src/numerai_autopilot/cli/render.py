@@ -76,6 +76,7 @@ def report(r: RunReport, *, as_json: bool, title: str = "run", verbose: bool = F
         + (f", interrupted {s['interrupted']}" if s["interrupted"] else "")
         + f" | downloaded {r.bytes_downloaded / 1e6:.1f} MB | {timing} | exit {r.exit_code}"
     )
+    _stats(c, r)
     printed = [o for o in r.outcomes if o.output]
     if verbose:
         for o in printed:
@@ -84,6 +85,28 @@ def report(r: RunReport, *, as_json: bool, title: str = "run", verbose: bool = F
     elif printed:
         names = ", ".join(o.name for o in printed)
         c.print(f"{names} printed output: run with -v to see it (kept in the ledger too)")
+
+
+def _stats(c: Console, r: RunReport) -> None:
+    """``models check``: each model's predictions described (rows, spread, example corr)."""
+    checked = [o for o in r.outcomes if o.stats]
+    if not checked:
+        return
+    t = Table(title="predictions", title_justify="left")
+    t.add_column("model", no_wrap=True)
+    for col in ("rows", "mean", "std", "corr with example"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for o in checked:
+        s = o.stats or {}
+        corr = s.get("corr_example")
+        t.add_row(
+            o.name,
+            str(s.get("rows")),
+            f"{s.get('mean'):.4f}",
+            f"{s.get('std'):.4f}",
+            "-" if corr is None else f"{corr:+.3f}",
+        )
+    c.print(t)
 
 
 def _problem_cell(problem: object) -> str:

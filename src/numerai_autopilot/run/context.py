@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from .. import progress
@@ -73,6 +74,8 @@ class RunContext:
     finished: set[str] = field(default_factory=set)
     """Models whose outcome is final for this run."""
     failures: dict[str, str] = field(default_factory=dict)
+    keep_dir: Path | None = None
+    """``models check --out``: where each checked model's CSV is kept."""
     """model -> "stage: reason" of every failure in this run (blends name their parts')."""
 
     def unfinished(self) -> frozenset[str]:

@@ -49,6 +49,8 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     output: str | None = None
     """What the model printed while predicting (its library's warnings too), bounded."""
+    stats: dict[str, float | int | None] | None = None
+    """``models check``: rows, mean, std, corr_example of its predictions (check_stats.py)."""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from .. import logctx
 from ..client import NumeraiClient, client_from_settings, take_snapshot
@@ -176,11 +177,13 @@ class Runner:
         on_event: EventHook | None = None,
         late: LatePolicy = "skip",
         wait_open: float = 0.0,
+        keep_dir: Path | None = None,
     ) -> RunReport:
         """Submit every due model once (``check``: predict and validate all, upload nothing).
 
         ``late`` says what to do after a round's close (see :data:`LatePolicy`); ``wait_open``
-        waits that many seconds at most for a round that has not opened yet."""
+        waits that many seconds at most for a round that has not opened yet; ``keep_dir``
+        (checking) keeps each model's CSV there."""
         if late not in LATE_POLICIES:
             raise ConfigError(f"late policy {late!r}: use one of {', '.join(LATE_POLICIES)}")
         self.run_id = None
@@ -207,6 +210,7 @@ class Runner:
                         check=check,
                         on_event=on_event,
                         late=late,
+                        keep_dir=keep_dir,
                     )
             except KeyboardInterrupt as exc:
                 # Ctrl-C: what was uploaded stays submitted; the rest is marked interrupted.
@@ -244,6 +248,7 @@ class Runner:
         check: bool,
         on_event: EventHook | None,
         late: LatePolicy,
+        keep_dir: Path | None = None,
     ) -> None:
         with timer.stage("resolve"):
             plan = self._plan(specs, "submit" if check else late)
@@ -263,6 +268,7 @@ class Runner:
             check=check,
             due=frozenset(m.name for m in plan.pending),
             parts_only=frozenset(m.name for m in plan.to_predict if not m.upload),
+            keep_dir=keep_dir if check else None,
         )
         self._ctx = ctx
         if on_event is not None:

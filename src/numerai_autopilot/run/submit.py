@@ -18,6 +18,7 @@ from .. import logctx
 from ..client import SubmissionInfo
 from ..clock import format_time
 from ..errors import NumeraiError, PredictionInvalidError
+from .check_stats import describe, keep_csv
 from .context import RunContext
 from .job import Job
 from .report import Status
@@ -62,6 +63,9 @@ class Submitter:
         data = sub.to_csv(index=False).encode()
         o.checksum = hashlib.sha256(data).hexdigest()
         if ctx.check:
+            o.stats = describe(sub, job.example)
+            if ctx.keep_dir is not None:
+                keep_csv(ctx.keep_dir, job.name, data)
             ctx.done(o, Status.CHECKED)
             return
         rnd = entry.round

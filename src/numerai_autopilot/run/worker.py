@@ -241,13 +241,21 @@ def _poll(child: Child) -> PredictionResult | None:
         return _failed(
             child,
             WorkerError(
-                f"model {child.spec.name!r} timed out after {child.timeout:g}s and was stopped"
+                f"model {child.spec.name!r} timed out after {child.timeout:g}s and was stopped "
+                f"({_timeout_source(child.spec)})"
             ),
         )
     stop_child(child)
     if not message:
         return _failed(child, WorkerError(describe_exit(child)))
     return _decode(child, message)
+
+
+def _timeout_source(spec: ModelSpec) -> str:
+    """Where the limit that stopped ``spec`` comes from, so the message says what to raise."""
+    if spec.timeout is not None:
+        return "raise timeout = ... in its models.toml entry or [defaults]"
+    return "raise NUMERAI_MODEL_TIMEOUT or --model-timeout, or set timeout in its models.toml entry"
 
 
 def _decode(child: Child, message: bytes) -> PredictionResult:
