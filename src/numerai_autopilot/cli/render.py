@@ -16,6 +16,7 @@ from rich.text import Text
 from ..run.ledger import OutcomeRow, RunRow
 from ..run.plan import Plan
 from ..run.report import RunReport, Status
+from . import _tables
 
 _STYLE = {
     Status.SUBMITTED: "green",
@@ -43,29 +44,38 @@ def report(r: RunReport, *, as_json: bool, title: str = "run", verbose: bool = F
         emit_json({"event": f"{slug}.summary", **r.to_json()})
         return
     c = console()
-    t = Table(title=f"numerai-autopilot {title} {r.run_id or ''}".strip(), title_justify="left")
-    t.add_column("model", no_wrap=True)
-    t.add_column("tournament", no_wrap=True)
-    t.add_column("round", no_wrap=True)
-    t.add_column("status", no_wrap=True)
-    t.add_column("s", justify="right", no_wrap=True)
-    t.add_column("submission / reason", overflow="fold", min_width=12)
+    tournaments = sorted({o.tournament.label for o in r.outcomes})
+    many = len(tournaments) > 1  # one tournament: named in the title, not on every row
+    head = (
+        ("model", "tournament", "round", "status", "time")
+        if many
+        else ("model", "round", "status", "time")
+    )
+    cells: list[tuple[str, ...]] = [head]
+    for o in r.outcomes:
+        seconds = sum(o.timings.values())
+        took = f"{seconds:.1f}s" if seconds else ""
+        row = [o.name, o.tournament.label, str(o.round_number or "-"), str(o.status), took]
+        if not many:
+            del row[1]
+        cells.append(tuple(row))
+    room = _tables.room(c, cells)
+    details = []
     for o in r.outcomes:
         if o.status in (Status.FAILED, Status.INTERRUPTED):
-            detail = f"at {o.stage}: {o.error}"
+            details.append(f"at {o.stage}: {o.error}")
         elif o.status is Status.SKIPPED:
-            detail = o.error or o.skip or ""
-        else:
-            detail = o.submission_id or ""
-        seconds = sum(o.timings.values())
-        t.add_row(
-            o.name,
-            o.tournament.label,
-            str(o.round_number or "-"),
-            f"[{_STYLE[o.status]}]{o.status}[/]",
-            f"{seconds:.1f}" if seconds else "",
-            detail,
-        )
+            details.append(o.error or o.skip or "")
+        else:  # a submission id too long for the room: its start (whole in --json, history)
+            sid = o.submission_id or ""
+            details.append(sid if len(sid) <= room else sid[: max(8, room - 1)] + "…")
+    where = "" if many or not tournaments else f" ({tournaments[0]})"
+    t = _tables.table(
+        f"numerai-autopilot {title} {r.run_id or ''}".strip() + where, head, ["submission / reason"]
+    )
+    for cell, o, detail in zip(cells[1:], r.outcomes, _tables.fit(c, cells, details), strict=True):
+        status = Text(cell[-2], style=_STYLE[o.status])
+        t.add_row(*(Text(x) for x in cell[:-2]), status, cell[-1], detail)
     c.print(t)
     s = r.summary()
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in r.timings.items() if v >= 0.005)
@@ -109,10 +119,6 @@ def _stats(c: Console, r: RunReport) -> None:
     c.print(t)
 
 
-def _problem_cell(problem: object) -> str:
-    return f"[bold red]{escape(str(problem))}[/]" if problem else ""
-
-
 def plan(p: Plan, *, as_json: bool) -> None:
     rows = [
         {
@@ -134,20 +140,26 @@ def plan(p: Plan, *, as_json: bool) -> None:
             {"event": "plan", "models": rows, "pending": len(p.pending), "problems": problems}
         )
         return
-    t = Table(title="plan", title_justify="left")
-    for col in ("model", "tournament", "round", "state", "action", "reason"):
-        t.add_column(col)
+    c = console()
+    head = ("model", "tournament", "round", "state", "action")
+    cells = [head]
     for row in rows:
         action = "submit" if row["upload"] else ("predict for blend" if row["predict"] else "-")
-        t.add_row(
-            str(row["model"]),
-            str(row["tournament"]),
-            str(row["round"] or "-"),
-            str(row["state"]),
-            action,
-            _problem_cell(row["problem"]) or escape(str(row["reason"] or "")),
+        cells.append(
+            (
+                str(row["model"]),
+                str(row["tournament"]),
+                str(row["round"] or "-"),
+                str(row["state"]),
+                action,
+            )
         )
-    c = console()
+    reasons = [str(row["problem"] or row["reason"] or "") for row in rows]
+    t = _tables.table("plan", head, ["reason"])
+    for cell, row, reason in zip(cells[1:], rows, _tables.fit(c, cells, reasons), strict=True):
+        if row["problem"]:
+            reason.stylize("bold red")
+        t.add_row(*(Text(x) for x in cell), reason)
     c.print(t)
     c.print(f"{len(p.pending)} of {len(p.models)} models due")
     for name, text in p.problems:
@@ -158,13 +170,17 @@ def status_rows(rows: Sequence[dict[str, Any]], *, as_json: bool) -> None:
     if as_json:
         emit_json({"event": "status", "models": list(rows)})
         return
-    t = Table(title="status", title_justify="left")
-    cols = ("model", "tournament", "round", "api", "ledger", "submission", "error")
-    for col in cols:
-        t.add_column(col)
-    for row in rows:
-        t.add_row(*(str(row.get(k) if row.get(k) is not None else "-") for k in cols))
-    console().print(t)
+    c = console()
+    keys = ("model", "tournament", "round", "api", "ledger", "submission")
+    head = ("model", "tournament", "round", "Numerai says", "last run", "submission")
+    cells = [head] + [
+        tuple(str(row.get(k) if row.get(k) is not None else "-") for k in keys) for row in rows
+    ]
+    errors = [str(row.get("error") or "") for row in rows]
+    t = _tables.table("status", head, ["error"])
+    for cell, error in zip(cells[1:], _tables.fit(c, cells, errors), strict=True):
+        t.add_row(*(Text(x) for x in cell), error)
+    c.print(t)
 
 
 def history(runs: Sequence[RunRow], outcomes: Sequence[OutcomeRow], *, as_json: bool) -> None:
@@ -175,36 +191,35 @@ def history(runs: Sequence[RunRow], outcomes: Sequence[OutcomeRow], *, as_json: 
             emit_json({"event": "outcome", **o.__dict__})
         return
     c = console()
-    t = Table(title="runs", title_justify="left")
-    for col in ("run", "started", "finished", "command", "result", "exit", "summary / error"):
-        t.add_column(col)
-    for run in runs:
-        summary = ", ".join(f"{k} {v}" for k, v in run.summary.items() if v)
-        result = run_result(run)
-        t.add_row(
+    head = ("run", "started", "took", "command", "result", "exit code")
+    cells = [head] + [
+        (
             run.id,
-            run.started_at[:19],
-            (run.finished_at or "-")[:19],
+            _tables.utc(run.started_at),
+            _tables.seconds_between(run.started_at, run.finished_at),
             run.command,
-            f"[{'red' if result in ('failed', 'interrupted') else 'green'}]{result}[/]",
+            run_result(run),
             str(run.exit_code if run.exit_code is not None else "-"),
-            Text(run.error or summary),  # Text: an error's [brackets] are not markup
         )
+        for run in runs
+    ]
+    texts = [
+        run.error or ", ".join(f"{k} {v}" for k, v in run.summary.items() if v) for run in runs
+    ]
+    t = _tables.table("runs", head, ["summary / error"])
+    for cell, text in zip(cells[1:], _tables.fit(c, cells, texts), strict=True):
+        result = Text(cell[4], style="red" if cell[4] in ("failed", "interrupted") else "green")
+        t.add_row(*(Text(x) for x in cell[:4]), result, cell[5], text)
     c.print(t)
     if outcomes:
-        t = Table(title="outcomes", title_justify="left")
-        for col in ("run", "model", "round", "status", "stage", "submission", "error"):
-            t.add_column(col)
-        for o in outcomes:
-            t.add_row(
-                o.run_id,
-                o.model,
-                str(o.round or "-"),
-                o.status,
-                o.stage,
-                o.submission_id or "",
-                o.error or "",
-            )
+        ohead = ("run", "model", "round", "status", "stage")
+        ocells = [ohead] + [
+            (o.run_id, o.model, str(o.round or "-"), o.status, o.stage) for o in outcomes
+        ]
+        texts = [o.submission_id or o.error or "" for o in outcomes]
+        t = _tables.table("outcomes", ohead, ["submission / error"])
+        for ocell, text in zip(ocells[1:], _tables.fit(c, ocells, texts), strict=True):
+            t.add_row(*(Text(x) for x in ocell), text)
         c.print(t)
 
 
