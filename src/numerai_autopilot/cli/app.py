@@ -235,8 +235,19 @@ def run_cli(argv: list[str] | None) -> int:
         return int(ExitCode.MODEL_FAILED)
     if rv == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into this code
         # The run recorded its models as interrupted; a traceback would only hide that.
-        typer.echo("interrupted; the next run resumes where this one stopped", err=True)
+        _interrupted_line()
     return rv if isinstance(rv, int) else 0
+
+
+def _interrupted_line() -> None:
+    """One line, through logging when it is set up (a JSON log stays JSON), else plain."""
+    from .logs import configured
+
+    text = "interrupted; the next run resumes where this one stopped"
+    if configured():
+        log.warning("%s", text)
+    else:
+        typer.echo(text, err=True)
 
 
 def _error_line(exc: BaseException, *, bug: bool = False) -> None:

@@ -96,5 +96,7 @@ def configure(log_format: str, secrets: Iterable[str], verbose: bool = False) ->
     handler.set_name(_HANDLER_NAME)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # A library's warnings.warn (pandas, sklearn) would be a plain line amid the JSON ones.
+    logging.captureWarnings(True)
     for noisy in ("httpx", "httpcore", "filelock", "numerapi", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
