@@ -118,6 +118,8 @@ def test_verbose_terminal_report_shows_what_each_model_printed(sb: Sandbox, tmp_
     quiet = _run(env, "models", "check")
     assert quiet.returncode == 0, quiet.stderr
     assert "print from a" not in quiet.stdout + quiet.stderr
+    assert "workers busy" not in quiet.stderr  # no live progress when not in a terminal
+    assert "stage predict started" not in quiet.stderr  # a terminal shows stages live
     assert "run with -v to see it" in quiet.stdout
     loud = _run(env, "models", "check", "-v")
     assert loud.returncode == 0, loud.stderr
