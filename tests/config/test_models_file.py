@@ -218,3 +218,75 @@ def test_blend_weights_must_be_finite_and_bounded(tmp_path: Path, weight: str) -
     with pytest.raises(ConfigError, match=r"model #2 \('b'\): blend: .*positive finite") as err:
         load_models_file(d)
     assert f"a = {float(weight)}" in str(err.value)
+
+
+def test_every_mistake_is_reported_in_one_pass_with_suggestions(tmp_path: Path) -> None:
+    # Shape mistakes (unknown key, wrong type) and meaning mistakes (no artifact, a blend of
+    # nothing) used to come in two passes: the second only after fixing the first.
+    d = write(
+        tmp_path,
+        """
+[defualts]
+rank = true
+
+[[model]]
+name = "typo"
+artifact = "a.txt"
+fromat = "lightgbm"
+
+[[model]]
+name = "bad_format"
+artifact = "b.txt"
+format = "lightgmb"
+
+[[model]]
+name = "ranked"
+artifact = "c.txt"
+rank = "yes"
+
+[[model]]
+name = "memory"
+artifact = "d.txt"
+memory_mb = 2.0
+
+[[model]]
+name = "no_artifact"
+
+[[model]]
+name = "mix"
+blend = { rankd = 1.0, typo = 1.0 }
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_models_file(d)
+    lines = str(err.value).splitlines()[1:]
+    text = "\n".join(lines)
+    for needle in (
+        "defualts: unknown table or key (did you mean 'defaults'?)",
+        "model #1 ('typo'): fromat: unknown field (did you mean 'format'?)",
+        "model #2 ('bad_format'): format: unknown format 'lightgmb' (did you mean 'lightgbm'?)",
+        "model #3 ('ranked'): rank: Input should be a valid boolean",
+        "model #4 ('memory'): memory_mb: Input should be a valid integer",
+        "model #5 ('no_artifact'): artifact: missing",
+        "model 'mix': blend: no entry named 'rankd' (did you mean 'ranked'?)",
+    ):
+        assert needle in text, text
+    assert len(lines) == 7, text  # the blend's part 'typo' is wrong itself: said once, there
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("rank", '"yes"'), ("rank", "1"), ("memory_mb", "2.0"), ("timeout", '"60"'), ("name", "7")],
+)
+def test_values_of_the_wrong_type_are_errors_not_coerced(
+    tmp_path: Path, field: str, value: str
+) -> None:
+    body = {"name": '"m"', "artifact": '"m.txt"', field: value}
+    d = write(tmp_path, "[[model]]\n" + "".join(f"{k} = {v}\n" for k, v in body.items()))
+    with pytest.raises(ConfigError, match=rf"{field}: Input should be a valid"):
+        load_models_file(d)
+
+
+def test_whole_numbers_are_fine_where_a_number_is_expected(tmp_path: Path) -> None:
+    d = write(tmp_path, '[[model]]\nname = "m"\nartifact = "m.txt"\ntimeout = 60\n')
+    assert load_models_file(d).models[0].timeout == 60.0

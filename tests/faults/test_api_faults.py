@@ -35,6 +35,7 @@ def test_hung_dataset_listing_times_out_and_is_retried(rig: Rig, capfd: Any) -> 
     res = rig.cli(capfd=capfd)
     check_invariants(rig, res, exit_code=0)
     assert "did not answer in time" in res.out
+    assert "NUMERAI_HTTP_TIMEOUT or --http-timeout" in res.out  # what raises the limit
 
 
 def test_dropped_upload_auth_is_retried(rig: Rig, capfd: Any) -> None:

@@ -196,9 +196,9 @@ def test_ctrl_c_is_one_line_exit_130_and_the_next_run_resumes(rig: Rig) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
     assert proc.returncode == 130, err[-2000:]
-    assert (
-        err.strip().splitlines()[-1] == "interrupted; the next run resumes where this one stopped"
-    )
+    # The last line: one JSON log line (was plain text amid the JSON lines), saying it.
+    last = json.loads(err.strip().splitlines()[-1])
+    assert last["msg"] == "interrupted; the next run resumes where this one stopped", last
     assert "Traceback" not in err, err[-3000:]
     assert _runs(rig)[-1][:2] == ("run", 130)
     rig.knobs()

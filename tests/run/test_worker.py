@@ -152,7 +152,7 @@ def test_good_model_predicts_despite_broken_neighbours(outcome: dict[str, Any]) 
         ("nan", ModelError, "returned 3 NaN or infinite predictions of 50"),
         ("short", ModelError, "returned 45 predictions for 50 live rows"),
         ("segfault", WorkerError, "crashed with signal SIGSEGV"),
-        ("hang", WorkerError, "timed out after 2s"),
+        ("hang", WorkerError, "timed out after 2s and was stopped (raise timeout = ... in its"),
         ("hog", WorkerError, "exceeded 64 MB of memory"),
         ("exits", WorkerError, "exited with code 3 without returning predictions"),
     ],
@@ -171,10 +171,10 @@ def test_worker_environment_has_no_secrets_and_a_thread_cap(outcome: dict[str, A
     assert r.error is None, r.error
 
 
-def test_model_prints_go_to_stderr_not_stdout(
+def test_model_prints_are_kept_on_its_result_not_on_the_runs_streams(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    predict_many(
+    (result,) = predict_many(
         [fn_spec(tmp_path, "environment", environment)],
         {Tournament.CLASSIC: LiveData(make_live())},
         workers=1,
@@ -182,8 +182,34 @@ def test_model_prints_go_to_stderr_not_stdout(
         memory_mb=None,
     )
     out, err = capfd.readouterr()
+    # Was: on the run's stderr. Now neither stream (a JSON log must stay JSON): the result.
     assert "model says hello" not in out
-    assert "model says hello" in err
+    assert "model says hello" not in err
+    assert result.output == "model says hello\n"
+
+
+def test_a_model_printing_more_than_a_pipe_holds_is_kept_bounded(tmp_path: Path) -> None:
+    def chatty(live_features: pd.DataFrame) -> pd.Series:
+        import os
+
+        os.write(2, b"first line\n")
+        for i in range(20_000):  # ~400 kB: far more than a pipe buffers
+            print(f"line {i:06d} of chatter")
+        os.write(2, b"last line\n")
+        return live_features["feature_a"]
+
+    (result,) = predict_many(
+        [fn_spec(tmp_path, "chatty", chatty)],
+        {Tournament.CLASSIC: LiveData(make_live())},
+        workers=1,
+        timeout=60,
+        memory_mb=None,
+    )
+    assert result.error is None, result.error
+    assert result.output.startswith("first line\n")
+    assert result.output.rstrip().endswith("last line")
+    assert "bytes left out" in result.output
+    assert len(result.output) < 9_000
 
 
 def test_model_mutating_its_frame_changes_nothing_for_others(tmp_path: Path) -> None:
@@ -331,6 +357,7 @@ def test_default_timeout_applies_to_specs_without_their_own(tmp_path: Path) -> N
     )
     assert isinstance(result.error, WorkerError)
     assert "timed out after 1.5s" in str(result.error)
+    assert "raise NUMERAI_MODEL_TIMEOUT or --model-timeout" in str(result.error)
     assert result.seconds < 10
 
 

@@ -98,7 +98,8 @@ def test_spawned_workers_predict_and_fail_each_model_alone(outcome: dict[str, An
         assert message in str(results[name].error)
     assert outcome["elapsed"] < 45  # the hang was cut at its own 2 s timeout
     assert "spawned model says hello" not in outcome["out"]
-    assert "spawned model says hello" in outcome["err"]
+    assert "spawned model says hello" not in outcome["err"]  # was: in; now kept on the result
+    assert "spawned model says hello" in outcome["results"]["spawned_clean"].output
 
 
 def test_without_rlimit_data_models_run_unbounded_and_the_run_says_so_once(

@@ -89,12 +89,14 @@ def run(
     policy, wait = ro.late_policy(late), ro.parse_duration(wait_open)
     from ..run.lifecycle import Lifecycle
     from . import render
+    from .progress_view import showing
 
-    result = Lifecycle(flags.source, trigger="run").run(
-        trigger_id=trigger_id, only=only, lock_wait=wait_lock, late=policy, wait_open=wait
-    )
+    with showing(as_json):
+        result = Lifecycle(flags.source, trigger="run").run(
+            trigger_id=trigger_id, only=only, lock_wait=wait_lock, late=policy, wait_open=wait
+        )
     if result.report is not None:
-        render.report(result.report, as_json=as_json)
+        render.report(result.report, as_json=as_json, verbose=verbose)
     raise typer.Exit(result.exit_code)
 
 
@@ -159,15 +161,26 @@ def history(
 
 @models_app.command("check")
 @with_settings(*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format")
-def models_check(flags: Flags, only: Only = None, verbose: Verbose = False) -> None:
-    """Load and predict every model on the current live data and validate; upload nothing."""
+def models_check(
+    flags: Flags,
+    only: Only = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Keep each model's predictions CSV in this folder", show_default=False),
+    ] = None,
+    verbose: Verbose = False,
+) -> None:
+    """Load and predict every model on the current live data and validate; upload nothing.
+    Shows each model's rows, mean, std and correlation with the example predictions."""
     as_json = open_output(flags, verbose)
     from ..run.lifecycle import Lifecycle
     from . import render
+    from .progress_view import showing
 
-    result = Lifecycle(flags.source, trigger="check").run(only=only)
+    with showing(as_json):
+        result = Lifecycle(flags.source, trigger="check").run(only=only, keep_dir=out)
     if result.report is not None:
-        render.report(result.report, as_json=as_json, title="check")
+        render.report(result.report, as_json=as_json, title="check", verbose=verbose)
     raise typer.Exit(result.exit_code)
 
 
@@ -238,8 +251,19 @@ def run_cli(argv: list[str] | None) -> int:
         return int(ExitCode.MODEL_FAILED)
     if rv == ExitCode.INTERRUPTED:  # typer turns KeyboardInterrupt into this code
         # The run recorded its models as interrupted; a traceback would only hide that.
-        typer.echo("interrupted; the next run resumes where this one stopped", err=True)
+        _interrupted_line()
     return rv if isinstance(rv, int) else 0
+
+
+def _interrupted_line() -> None:
+    """One line, through logging when it is set up (a JSON log stays JSON), else plain."""
+    from .logs import configured
+
+    text = "interrupted; the next run resumes where this one stopped"
+    if configured():
+        log.warning("%s", text)
+    else:
+        typer.echo(text, err=True)
 
 
 def _error_line(exc: BaseException, *, bug: bool = False) -> None:

@@ -143,7 +143,8 @@ def history(runs: Sequence[RunRow], records: Sequence[RoundRecord], *, as_json: 
     for r in records:
         bad = r.status in ("failed", "interrupted")
         outcome = r.status + (" (late)" if r.late else "")
-        detail = f"at {r.stage}: {short(r.error)}" if bad else (r.submission_id or "")
+        # A narrow column beside four others: three lines at most at 80 columns.
+        detail = f"at {r.stage}: {short(r.error, 90)}" if bad else (r.submission_id or "")
         t.add_row(
             str(r.round),
             Text(r.model),

@@ -10,10 +10,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ..run.ledger import RunRow
 from ..run.plan import Plan
 from ..run.report import RunReport, Status
+from . import _tables
 
 _STYLE = {
     Status.SUBMITTED: "green",
@@ -34,35 +36,45 @@ def emit_json(doc: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
+def report(r: RunReport, *, as_json: bool, title: str = "run", verbose: bool = False) -> None:
+    """The run's table and summary line; with ``verbose``, what each model printed."""
     if as_json:
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")  # "run #1" -> "run-1"
         emit_json({"event": f"{slug}.summary", **r.to_json()})
         return
     c = console()
-    t = Table(title=f"numerai-autopilot {title} {r.run_id or ''}".strip(), title_justify="left")
-    t.add_column("model", no_wrap=True)
-    t.add_column("tournament", no_wrap=True)
-    t.add_column("round", no_wrap=True)
-    t.add_column("status", no_wrap=True)
-    t.add_column("s", justify="right", no_wrap=True)
-    t.add_column("submission / reason", overflow="fold", min_width=12)
+    tournaments = sorted({o.tournament.label for o in r.outcomes})
+    many = len(tournaments) > 1  # one tournament: named in the title, not on every row
+    head = (
+        ("model", "tournament", "round", "status", "time")
+        if many
+        else ("model", "round", "status", "time")
+    )
+    cells: list[tuple[str, ...]] = [head]
+    for o in r.outcomes:
+        seconds = sum(o.timings.values())
+        took = f"{seconds:.1f}s" if seconds else ""
+        row = [o.name, o.tournament.label, str(o.round_number or "-"), str(o.status), took]
+        if not many:
+            del row[1]
+        cells.append(tuple(row))
+    room = _tables.room(c, cells)
+    details = []
     for o in r.outcomes:
         if o.status in (Status.FAILED, Status.INTERRUPTED):
-            detail = f"at {o.stage}: {o.error}"
+            details.append(f"at {o.stage}: {o.error}")
         elif o.status is Status.SKIPPED:
-            detail = o.error or o.skip or ""
-        else:
-            detail = o.submission_id or ""
-        seconds = sum(o.timings.values())
-        t.add_row(
-            o.name,
-            o.tournament.label,
-            str(o.round_number or "-"),
-            f"[{_STYLE[o.status]}]{o.status}[/]",
-            f"{seconds:.1f}" if seconds else "",
-            detail,
-        )
+            details.append(o.error or o.skip or "")
+        else:  # a submission id too long for the room: its start (whole in --json, history)
+            sid = o.submission_id or ""
+            details.append(sid if len(sid) <= room else sid[: max(8, room - 1)] + "…")
+    where = "" if many or not tournaments else f" ({tournaments[0]})"
+    t = _tables.table(
+        f"numerai-autopilot {title} {r.run_id or ''}".strip() + where, head, ["submission / reason"]
+    )
+    for cell, o, detail in zip(cells[1:], r.outcomes, _tables.fit(c, cells, details), strict=True):
+        status = Text(cell[-2], style=_STYLE[o.status])
+        t.add_row(*(Text(x) for x in cell[:-2]), status, cell[-1], detail)
     c.print(t)
     s = r.summary()
     timing = ", ".join(f"{k} {v:.2f}s" for k, v in r.timings.items() if v >= 0.005)
@@ -73,10 +85,37 @@ def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
         + (f", interrupted {s['interrupted']}" if s["interrupted"] else "")
         + f" | downloaded {r.bytes_downloaded / 1e6:.1f} MB | {timing} | exit {r.exit_code}"
     )
+    _stats(c, r)
+    printed = [o for o in r.outcomes if o.output]
+    if verbose:
+        for o in printed:
+            c.rule(f"{o.name} printed", align="left")
+            c.print(Text(o.output or ""))  # Text: a model's output is not markup
+    elif printed:
+        names = ", ".join(o.name for o in printed)
+        c.print(f"{names} printed output: run with -v to see it (kept in the ledger too)")
 
 
-def _problem_cell(problem: object) -> str:
-    return f"[bold red]{escape(str(problem))}[/]" if problem else ""
+def _stats(c: Console, r: RunReport) -> None:
+    """``models check``: each model's predictions described (rows, spread, example corr)."""
+    checked = [o for o in r.outcomes if o.stats]
+    if not checked:
+        return
+    t = Table(title="predictions", title_justify="left")
+    t.add_column("model", no_wrap=True)
+    for col in ("rows", "mean", "std", "corr with example"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for o in checked:
+        s = o.stats or {}
+        corr = s.get("corr_example")
+        t.add_row(
+            o.name,
+            str(s.get("rows")),
+            f"{s.get('mean'):.4f}",
+            f"{s.get('std'):.4f}",
+            "-" if corr is None else f"{corr:+.3f}",
+        )
+    c.print(t)
 
 
 def plan(p: Plan, *, as_json: bool) -> None:
@@ -100,20 +139,26 @@ def plan(p: Plan, *, as_json: bool) -> None:
             {"event": "plan", "models": rows, "pending": len(p.pending), "problems": problems}
         )
         return
-    t = Table(title="plan", title_justify="left")
-    for col in ("model", "tournament", "round", "state", "action", "reason"):
-        t.add_column(col)
+    c = console()
+    head = ("model", "tournament", "round", "state", "action")
+    cells = [head]
     for row in rows:
         action = "submit" if row["upload"] else ("predict for blend" if row["predict"] else "-")
-        t.add_row(
-            str(row["model"]),
-            str(row["tournament"]),
-            str(row["round"] or "-"),
-            str(row["state"]),
-            action,
-            _problem_cell(row["problem"]) or escape(str(row["reason"] or "")),
+        cells.append(
+            (
+                str(row["model"]),
+                str(row["tournament"]),
+                str(row["round"] or "-"),
+                str(row["state"]),
+                action,
+            )
         )
-    c = console()
+    reasons = [str(row["problem"] or row["reason"] or "") for row in rows]
+    t = _tables.table("plan", head, ["reason"])
+    for cell, row, reason in zip(cells[1:], rows, _tables.fit(c, cells, reasons), strict=True):
+        if row["problem"]:
+            reason.stylize("bold red")
+        t.add_row(*(Text(x) for x in cell), reason)
     c.print(t)
     c.print(f"{len(p.pending)} of {len(p.models)} models due")
     for name, text in p.problems:

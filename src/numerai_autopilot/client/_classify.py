@@ -139,5 +139,8 @@ def transport_error(what: str, host: str, exc: Exception) -> NumeraiError:
             )
         cause = cause.__cause__ or cause.__context__
     if isinstance(exc, httpx.TimeoutException):
-        return TransientError(f"{what}: {host} did not answer in time ({type(exc).__name__})")
+        return TransientError(
+            f"{what}: {host} did not answer in time ({type(exc).__name__}; the limit is "
+            "NUMERAI_HTTP_TIMEOUT or --http-timeout, in seconds)"
+        )
     return TransientError(f"{what}: request to {host} failed: {type(exc).__name__}: {exc}")

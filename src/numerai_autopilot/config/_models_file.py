@@ -4,16 +4,14 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..errors import ConfigError
 from ..tournaments import Tournament
-from ._models_schema import _describe_models_error, _ModelsFile
+from ._models_schema import did_you_mean, validate_document
 
 MODELS_FILE = "models.toml"
 
@@ -89,15 +87,11 @@ def load_models_file(models_dir: Path) -> ModelsConfig:
 def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
     """Validate an already-parsed models document (``path`` is used in messages and to resolve
     relative artifact paths)."""
-    try:
-        doc = _ModelsFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_describe_models_error(exc, raw, path)) from None
+    defaults, entries, problems = validate_document(raw, path)
     base = path.parent
-    problems: list[str] = []
     specs: list[ModelSpec] = []
     seen: dict[str, tuple[int, str]] = {}
-    for i, e in enumerate(doc.model):
+    for i, e in entries:
         where = f"{path}: model #{i + 1} ({e.name!r})"
         first = seen.setdefault(name_key(e.name), (i, e.name))
         if first[0] != i:
@@ -107,7 +101,7 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
                 f"the same model{case}; both would submit to it"
             )
         try:
-            tournament = Tournament.from_label(e.tournament or doc.defaults.tournament)
+            tournament = Tournament.from_label(e.tournament or defaults.tournament)
         except ValueError as exc:
             problems.append(f"{where}: tournament: {exc}")
             continue
@@ -131,7 +125,7 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
             and not _inside(artifact, base)
         ):
             problems.append(f"{where}: artifact: {e.artifact!r} points outside the models dir")
-        features = e.features or doc.defaults.features
+        features = e.features or defaults.features
         if features is not None and _looks_like_path(features):
             features = str(_resolve(base, features))
         specs.append(
@@ -144,24 +138,34 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
                 sha256=e.sha256,
                 entrypoint=e.entrypoint,
                 blend=dict(e.blend) if e.blend else None,
-                data_version=e.data_version or doc.defaults.data_version,
-                rank=e.rank if e.rank is not None else doc.defaults.rank,
-                timeout=e.timeout or doc.defaults.timeout,
-                memory_mb=e.memory_mb or doc.defaults.memory_mb,
+                data_version=e.data_version or defaults.data_version,
+                rank=e.rank if e.rank is not None else defaults.rank,
+                timeout=e.timeout or defaults.timeout,
+                memory_mb=e.memory_mb or defaults.memory_mb,
                 enabled=e.enabled,
             )
         )
     names: dict[str, ModelSpec] = {}
     for s in specs:
         names.setdefault(name_key(s.name), s)
-    specs = [_resolve_blend(s, names, path, problems) for s in specs]
+    # A blend naming an entry written but wrong: that entry's own line says what to fix.
+    written = [str(m.get("name")) for m in _tables(raw.get("model"))]
+    specs = [_resolve_blend(s, names, written, path, problems) for s in specs]
     if problems:
         raise ConfigError("invalid models file:\n  " + "\n  ".join(problems))
     return ModelsConfig(path=path, models=specs)
 
 
+def _tables(value: object) -> list[dict[str, Any]]:
+    return [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
+
+
 def _resolve_blend(
-    s: ModelSpec, names: Mapping[str, ModelSpec], path: Path, problems: list[str]
+    s: ModelSpec,
+    names: Mapping[str, ModelSpec],
+    written: Sequence[str],
+    path: Path,
+    problems: list[str],
 ) -> ModelSpec:
     """``s`` with its blend's keys resolved as names compare (case-insensitively) and written
     as the components' own entries spell them (the run keys predictions by entry name)."""
@@ -172,7 +176,9 @@ def _resolve_blend(
     for comp, weight in s.blend.items():
         other = names.get(name_key(comp))
         if other is None:
-            problems.append(f"{where}: no entry named {comp!r}")
+            if name_key(comp) not in {name_key(w) for w in written}:
+                hint = did_you_mean(comp, written)
+                problems.append(f"{where}: no entry named {comp!r}{hint}")
         elif other.blend is not None:
             problems.append(f"{where}: {comp!r} is itself a blend")
         elif other.tournament != s.tournament:

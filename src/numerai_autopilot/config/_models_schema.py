@@ -3,9 +3,10 @@ paths are applied), and its validation errors as lines naming the entry and the 
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,7 +41,8 @@ Format = Literal[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: ``rank = "yes"`` or ``memory_mb = 2.0`` is a mistake to report, not to coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ModelDefaults(_Strict):
@@ -96,32 +98,62 @@ class _ModelEntry(_Strict):
         return v
 
 
-class _ModelsFile(_Strict):
-    defaults: ModelDefaults = ModelDefaults()
-    model: list[_ModelEntry] = Field(default_factory=list)
+_TOP = ("defaults", "model")
 
 
-def _describe_models_error(exc: ValidationError, raw: Mapping[str, Any], path: Path) -> str:
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` when ``word`` is close to one of ``choices``, else ""."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def validate_document(
+    raw: Mapping[str, Any], path: Path
+) -> tuple[ModelDefaults, list[tuple[int, _ModelEntry]], list[str]]:
+    """The defaults and the well-formed entries (with their index), and a line for EVERY
+    mistake of the others: each part is validated alone, so one wrong entry hides no other."""
+    problems: list[str] = []
+    for key in raw:
+        if key not in _TOP:
+            problems.append(
+                f"{path}: {key}: unknown table or key{did_you_mean(key, _TOP)}: use "
+                "[defaults] and [[model]] entries"
+            )
+    defaults = ModelDefaults()
+    if "defaults" in raw:
+        try:
+            defaults = ModelDefaults.model_validate(raw["defaults"])
+        except ValidationError as exc:
+            problems += _describe(exc, f"{path}: [defaults]", ModelDefaults)
+    entries: list[tuple[int, _ModelEntry]] = []
+    listed = raw.get("model", [])
+    if not isinstance(listed, list):
+        problems.append(f"{path}: model: write each model as a [[model]] entry")
+        listed = []
+    for i, item in enumerate(listed):
+        name = item.get("name") if isinstance(item, dict) else None
+        where = f"{path}: model #{i + 1}" + (f" ({name!r})" if isinstance(name, str) else "")
+        try:
+            entries.append((i, _ModelEntry.model_validate(item)))
+        except ValidationError as exc:
+            problems += _describe(exc, where, _ModelEntry)
+    return defaults, entries, problems
+
+
+def _describe(exc: ValidationError, where: str, model: type[BaseModel]) -> list[str]:
     lines = []
     for err in exc.errors():
-        loc = list(err["loc"])
-        where = str(path)
-        if len(loc) >= 2 and loc[0] == "model" and isinstance(loc[1], int):
-            idx = loc[1]
-            entries = raw.get("model")
-            name = None
-            if isinstance(entries, list) and idx < len(entries) and isinstance(entries[idx], dict):
-                name = entries[idx].get("name")
-            where += f": model #{idx + 1}" + (f" ({name!r})" if name else "")
-            loc = loc[2:]
-        elif loc and loc[0] == "defaults":
-            where += ": [defaults]"
-            loc = loc[1:]
-        fieldname = ".".join(str(p) for p in loc) or "(entry)"
+        loc = [str(p) for p in err["loc"]]
+        fieldname = ".".join(loc) or "(entry)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown field (typo?)"
+            msg = "unknown field" + did_you_mean(loc[-1], list(model.model_fields))
         elif err["type"] == "literal_error":
-            msg = f"unknown format: use one of {', '.join(FORMATS)}"
+            given = str(err.get("input"))
+            msg = f"unknown format {given!r}{did_you_mean(given, FORMATS)}: use one of " + (
+                ", ".join(FORMATS)
+            )
+        elif err["type"] in ("model_type", "model_attributes_type", "dict_type") and not loc:
+            msg = "must be a table of fields (name = ..., artifact = ...)"
         lines.append(f"{where}: {fieldname}: {msg}")
-    return "invalid models file:\n  " + "\n  ".join(lines)
+    return lines

@@ -23,6 +23,7 @@ import filelock
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import progress
 from ..client import NumeraiClient, RetryPolicy
 from ..errors import ConfigError, DataError, TransientError
 from ..fileio import sha256_file, write_atomic
@@ -127,16 +128,25 @@ class DataCache:
             manifest.unlink(missing_ok=True)
         part = path.with_name(path.name + ".part")
         url: str | None = None
+        watcher = progress.current()
 
         def attempt() -> None:
             nonlocal url
             if url is None:
                 url = self._client.dataset_url(dataset, tournament, round_number)
             try:
-                download_once(self._client.http, url, part, lambda n: self._count(dataset, n))
+                download_once(
+                    self._client.http,
+                    url,
+                    part,
+                    lambda n: self._count(dataset, n),
+                    lambda done, total: watcher.download_started(dataset, done, total),
+                )
             except UrlExpiredError:
                 url = None
                 raise
+            finally:
+                watcher.download_finished(dataset)
             # Whole by its size yet unreadable (a server that announced a short total, bytes
             # stitched from two versions): never checksummed as good; download it again.
             problem = unreadable(part)
@@ -184,6 +194,7 @@ class DataCache:
     def _count(self, dataset: str, n: int) -> None:
         with self._guard:
             self._bytes[dataset] = self._bytes.get(dataset, 0) + n
+        progress.current().download_advanced(dataset, n)
 
     def _prune(self, tournament: Tournament, current: int) -> None:
         """Delete this tournament's round directories older than the newest two (never the one

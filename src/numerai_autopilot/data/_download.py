@@ -38,9 +38,15 @@ def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None
 
 
 def download_once(
-    http: httpx.Client, url: str, part: Path, on_bytes: Callable[[int], None]
+    http: httpx.Client,
+    url: str,
+    part: Path,
+    on_bytes: Callable[[int], None],
+    on_start: Callable[[int, int | None], None] | None = None,
 ) -> None:
     """One attempt to complete ``part`` from ``url``, resuming what it already holds.
+    ``on_start(bytes already there, total or None)`` once the server answered well; then
+    ``on_bytes(n)`` as each chunk arrives.
 
     Returns when ``part`` holds the whole file (size checked against the server's total when it
     announced one). Raises TransientError when the attempt may be retried (the part keeps what
@@ -77,6 +83,8 @@ def download_once(
             if resp.status_code == 200 or not etag:
                 etag_file.write_text(new_etag, encoding="utf-8")
             mode = "ab" if resp.status_code == 206 else "wb"
+            if on_start is not None:
+                on_start(offset if mode == "ab" else 0, total)
             with part.open(mode) as out:
                 # Raw and unbuffered: what arrived before a failure is kept for the resume.
                 for chunk in resp.iter_raw():

@@ -6,6 +6,7 @@ loader passes exactly the model's stored list, in its order.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import re
@@ -59,9 +60,11 @@ def configured_features(
         )
     if value not in feature_sets:
         known = ", ".join(sorted(feature_sets)[:20])
+        close = difflib.get_close_matches(value, list(feature_sets), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
-            f"model {spec.name!r}: features: no feature set {value!r} in features.json "
-            f"(known: {known})"
+            f"model {spec.name!r}: features: no feature set {value!r} in features.json"
+            f"{hint} (known: {known})"
         )
     return list(feature_sets[value])
 

@@ -67,9 +67,9 @@ class Job:
     memory_mb: int | None
     models_dir: Path | None
     stderr: StderrFd | int | None
-    """The run's stderr as it is now (the fork server's may be older): a model's output goes
-    there. A StderrFd in the run, the received file descriptor in the child; None for a
-    spawned child, which inherited the run's current stderr."""
+    """Where a model's output (fds 1 and 2) goes: the write end of its capture pipe (see
+    _capture.py). A StderrFd in the run, the received file descriptor in the child; None:
+    the stderr the child inherited."""
     environ: dict[str, str]
     """The run's environment now, secrets removed (the fork server's is from its start)."""
     host: _platform.Host

@@ -70,6 +70,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     PRIMARY KEY (model_id, tournament, round)
 )""",
     ),
+    # 5: what a model printed while predicting (bounded: see run/_capture.py).
+    ("ALTER TABLE outcomes ADD COLUMN output TEXT",),
 )
 """Ordered schema steps; ``PRAGMA user_version`` is the number applied. Only ever append."""
 

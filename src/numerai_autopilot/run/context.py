@@ -8,8 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
+from .. import progress
 from ..client import NumeraiClient
 from ..config import Settings
 from ..redact import redact_signed
@@ -36,9 +38,11 @@ class Timer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time ``name``; its start and end are logged (and the lines within say the stage)."""
         t0 = time.perf_counter()
         try:
-            yield
+            with progress.stage(name):
+                yield
         finally:
             self.totals[name] = self.totals.get(name, 0.0) + time.perf_counter() - t0
 
@@ -70,6 +74,8 @@ class RunContext:
     finished: set[str] = field(default_factory=set)
     """Models whose outcome is final for this run."""
     failures: dict[str, str] = field(default_factory=dict)
+    keep_dir: Path | None = None
+    """``models check --out``: where each checked model's CSV is kept."""
     """model -> "stage: reason" of every failure in this run (blends name their parts')."""
 
     def unfinished(self) -> frozenset[str]:
@@ -86,11 +92,13 @@ class RunContext:
         """``o`` failed at ``stage``: record it and tell the hook (final for this run)."""
         self.failures[o.name] = f"{stage}: {error}"
         if o.name in self.parts_only:
-            log.error("blend part %s failed at %s: %s", o.name, stage, error)
+            log.error(
+                "blend part %s failed at %s: %s", o.name, stage, error, extra=_about(o.name, stage)
+            )
             return
         # Before the ledger and the report: no pre-signed URL's signature in either.
         o.status, o.stage, o.error = Status.FAILED, stage, redact_signed(error)
-        log.error("model %s failed at %s: %s", o.name, stage, error)
+        log.error("model %s failed at %s: %s", o.name, stage, error, extra=_about(o.name, stage))
         self.finished.add(o.name)
         self.record(o)
         self.emit("done", o)
@@ -101,3 +109,8 @@ class RunContext:
         self.finished.add(o.name)
         self.record(o)
         self.emit("done", o)
+
+
+def _about(model: str, stage: str) -> dict[str, str]:
+    """The log fields of a line about ``model`` at ``stage`` (see logctx)."""
+    return {"model": model, "stage": stage}

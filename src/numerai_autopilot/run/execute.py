@@ -88,6 +88,7 @@ def _predict(
         def on_result(r: PredictionResult, jobs: Mapping[str, Job] = jobs) -> None:
             job = jobs[r.name]
             job.outcome.timings["predict"] = round(r.seconds, 3)
+            job.outcome.output = r.output or None  # what the model printed, kept with it
             if r.error is not None or r.predictions is None:
                 ctx.fail(job.outcome, "predict", str(r.error or "no predictions"))
                 return

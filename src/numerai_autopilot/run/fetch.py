@@ -12,6 +12,7 @@ from ..data import DataCache, load_frame, read_feature_sets, resolve_version
 from ..errors import AutopilotError, UnreadableDataError
 from ..models import declared_features
 from ..tournaments import Tournament
+from .check_stats import EXAMPLE_FILE, example_predictions
 from .context import RunContext
 from .job import Job
 from .worker import LiveData
@@ -65,6 +66,8 @@ def download(ctx: RunContext, cache: DataCache, groups: Sequence[Group]) -> list
         bench = base + "live_benchmark_models.parquet"
         if bench in g.listed and any(j.resolved.benchmarks for j in g.jobs):
             wanted["benchmarks"] = bench
+        if ctx.check and base + EXAMPLE_FILE in g.listed:  # to compare each model with
+            wanted["example"] = base + EXAMPLE_FILE
         try:
             g.paths = {k: cache.fetch(g.tournament, g.round_number, v) for k, v in wanted.items()}
         except AutopilotError as exc:
@@ -126,8 +129,16 @@ def _load(ctx: RunContext, cache: DataCache, g: Group) -> None:
             lambda: load_frame(paths["benchmarks"], index=rules.id_column),
         )
     g.live = LiveData(frame=frame, benchmarks=bench, feature_sets=fsets)
+    example = None
+    if "example" in paths:
+        example = example_predictions(
+            _evicting(
+                cache, paths["example"], lambda: load_frame(paths["example"], index=rules.id_column)
+            )
+        )
     for job in g.jobs:
         job.live_ids = frame.index
+        job.example = example
 
 
 def _fail_group(ctx: RunContext, g: Group, stage: str, error: str) -> None:

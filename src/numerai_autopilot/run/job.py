@@ -21,6 +21,8 @@ class Job:
     outcome: Outcome
     live_ids: pd.Index | None = None
     """The live ids its predictions must cover (set when its group's data is loaded)."""
+    example: pd.Series | None = None
+    """``models check``: the data version's example predictions by id, to compare with."""
 
     @property
     def name(self) -> str:

@@ -37,6 +37,8 @@ class OutcomeRow:
     timings: dict[str, float]
     updated_at: str
     late: bool = False
+    output: str | None = None
+    """What the model printed while predicting (bounded), if anything."""
 
 
 @dataclass(frozen=True)
@@ -161,20 +163,22 @@ class Ledger:
         checksum: str | None = None,
         timings: Mapping[str, float] | None = None,
         late: bool = False,
+        output: str | None = None,
     ) -> None:
         """Insert or update one model's outcome in this run (one transaction)."""
         with self._tx() as db:
             db.execute(
                 "INSERT INTO outcomes (run_id, model, model_id, tournament, round, stage, status,"
-                " error, submission_id, checksum, timings, updated_at, late)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " error, submission_id, checksum, timings, updated_at, late,"
+                " output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(run_id, model) DO UPDATE SET model_id = excluded.model_id,"
                 " round = excluded.round, stage = excluded.stage, status = excluded.status,"
                 " error = excluded.error,"
                 " submission_id = COALESCE(excluded.submission_id, outcomes.submission_id),"
                 " checksum = COALESCE(excluded.checksum, outcomes.checksum),"
                 " timings = excluded.timings, updated_at = excluded.updated_at,"
-                " late = excluded.late",
+                " late = excluded.late,"
+                " output = COALESCE(excluded.output, outcomes.output)",
                 (
                     run_id,
                     model,
@@ -189,6 +193,7 @@ class Ledger:
                     json.dumps(dict(timings or {})),
                     _now(),
                     int(late),
+                    output,
                 ),
             )
 
@@ -292,13 +297,14 @@ class Ledger:
 
 _OUTCOME_COLUMNS = (
     "run_id, model, model_id, tournament, round, stage, status, error, submission_id,"
-    " checksum, timings, updated_at, late"
+    " checksum, timings, updated_at, late, output"
 )
 
 
 def _outcome(r: Any) -> OutcomeRow:
+    timings, late = _json(r[10]), bool(r[12])
     return OutcomeRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], _json(r[10]), r[11], bool(r[12])
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], timings, r[11], late, r[13]
     )
 
 

@@ -20,6 +20,8 @@ from ..config import Settings, SettingsSource, load_settings, salvage_settings
 from ..errors import AutopilotError, ConfigError, ExitCode, LockedError, exit_code_for
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..client import NumeraiClient
     from ..clock import Clock
     from ..config import ModelsConfig
@@ -98,6 +100,7 @@ class Lifecycle:
         clock: Clock | None = None,
         models: ModelsConfig | None = None,
         on_event: EventHook | None = None,
+        keep_dir: Path | None = None,
     ) -> RunResult:
         """One pass with everything around it; never raises an :class:`AutopilotError` (it
         is in the result). ``KeyboardInterrupt`` is recorded by the run and re-raised."""
@@ -124,6 +127,7 @@ class Lifecycle:
                     wait_open=wait_open,
                     on_event=on_event,
                     command="submit" if self.trigger == "submit" else None,
+                    keep_dir=keep_dir,
                 )
         except KeyboardInterrupt:
             alerts.interrupted()

@@ -47,6 +47,10 @@ class Outcome:
     late: bool = False
     """Uploaded after the round's close (late policy ``submit``): Numerai counts it as late."""
     timings: dict[str, float] = field(default_factory=dict)
+    output: str | None = None
+    """What the model printed while predicting (its library's warnings too), bounded."""
+    stats: dict[str, float | int | None] | None = None
+    """``models check``: rows, mean, std, corr_example of its predictions (check_stats.py)."""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -168,4 +172,5 @@ def record(ledger: Ledger, run_id: str, o: Outcome) -> None:
         checksum=o.checksum,
         timings=o.timings,
         late=o.late,
+        output=o.output,
     )

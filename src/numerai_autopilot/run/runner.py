@@ -12,8 +12,10 @@ import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import logctx
 from ..client import NumeraiClient, client_from_settings, take_snapshot
 from ..clock import Clock, SystemClock
 from ..config import ModelsConfig, ModelSpec, Settings, load_models_file
@@ -169,12 +171,14 @@ class Runner:
         late: LatePolicy = "skip",
         wait_open: float = 0.0,
         command: str | None = None,
+        keep_dir: Path | None = None,
     ) -> RunReport:
         """Submit every due model once (``check``: predict and validate all, upload nothing;
         ``command``: the ledger's name for the run, default run or check).
 
         ``late`` says what to do after a round's close (see :data:`LatePolicy`); ``wait_open``
-        waits that many seconds at most for a round that has not opened yet."""
+        waits that many seconds at most for a round that has not opened yet; ``keep_dir``
+        (checking) keeps each model's CSV there."""
         if late not in LATE_POLICIES:
             raise ConfigError(f"late policy {late!r}: use one of {', '.join(LATE_POLICIES)}")
         self.run_id = None
@@ -192,17 +196,19 @@ class Runner:
             error: BaseException | None = None
             self._ctx = None
             try:
-                self._run(
-                    report=report,
-                    ledger=ledger,
-                    run_id=run_id,
-                    timer=timer,
-                    specs=specs,
-                    trigger_id=trigger_id,
-                    check=check,
-                    on_event=on_event,
-                    late=late,
-                )
+                with logctx.bind(run_id=run_id):  # every line the run logs names it
+                    self._run(
+                        report=report,
+                        ledger=ledger,
+                        run_id=run_id,
+                        timer=timer,
+                        specs=specs,
+                        trigger_id=trigger_id,
+                        check=check,
+                        on_event=on_event,
+                        late=late,
+                        keep_dir=keep_dir,
+                    )
             except KeyboardInterrupt as exc:
                 # Ctrl-C: what was uploaded stays submitted; the rest is marked interrupted.
                 error = exc
@@ -239,6 +245,7 @@ class Runner:
         check: bool,
         on_event: EventHook | None,
         late: LatePolicy,
+        keep_dir: Path | None = None,
     ) -> None:
         with timer.stage("resolve"):
             plan = self._plan(specs, "submit" if check else late)
@@ -258,6 +265,7 @@ class Runner:
             check=check,
             due=frozenset(m.name for m in plan.pending),
             parts_only=frozenset(m.name for m in plan.to_predict if not m.upload),
+            keep_dir=keep_dir if check else None,
         )
         self._ctx = ctx
         if on_event is not None:

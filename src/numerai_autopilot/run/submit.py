@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from .. import logctx
 from ..client import SubmissionInfo
 from ..clock import format_time
 from ..errors import NumeraiError, PredictionInvalidError
+from .check_stats import describe, keep_csv
 from .context import RunContext
 from .job import Job
 from .report import Status
@@ -44,6 +46,10 @@ class Submitter:
 
     def submit(self, job: Job, preds: pd.Series) -> None:
         """Validate ``job``'s predictions and, unless checking, upload them (once)."""
+        with logctx.bind(model=job.name):  # every line logged meanwhile is about this model
+            self._submit(job, preds)
+
+    def _submit(self, job: Job, preds: pd.Series) -> None:
         ctx, o, entry = self.ctx, job.outcome, job.entry
         model_id = entry.upload_to
         if model_id is None or job.live_ids is None:
@@ -57,6 +63,9 @@ class Submitter:
         data = sub.to_csv(index=False).encode()
         o.checksum = hashlib.sha256(data).hexdigest()
         if ctx.check:
+            o.stats = describe(sub, job.example)
+            if ctx.keep_dir is not None:
+                keep_csv(ctx.keep_dir, job.name, data)
             ctx.done(o, Status.CHECKED)
             return
         rnd = entry.round

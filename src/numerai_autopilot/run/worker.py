@@ -23,7 +23,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _platform, errors
+from .. import _platform, errors, progress
 from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError, WorkerError
 from ..models import infer_format
 from ..tournaments import Tournament
 from . import _child
-from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job, StderrFd
+from ._capture import Capture
+from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job
 from ._process import Child, context, describe_exit, start_child, stop_child, warm_up
 from ._shared import SharedFrame, publish, unpublish
 
@@ -78,6 +79,8 @@ class PredictionResult:
     predictions: pd.Series | None
     error: ModelError | None
     seconds: float
+    output: str = ""
+    """What the model printed (stdout and stderr, bounded: see _capture.py)."""
 
 
 def predict_many(
@@ -95,7 +98,8 @@ def predict_many(
     ``timeout`` and ``memory_mb`` are the defaults for specs without their own. Returns one
     result per spec, in the order of ``specs``; ``on_result`` is called in this process as each
     finishes. A model that fails (error, crash, timeout, memory) gets a result with ``error``
-    set; only an exception from ``on_result`` stops the others (their children are killed).
+    set (logged by the caller, which knows the stage); only an exception from ``on_result``
+    stops the others (their children are killed).
     """
     formats = set()
     for spec in specs:
@@ -110,13 +114,25 @@ def predict_many(
     pending = deque(enumerate(specs))
     running: dict[int, Child] = {}
     results: dict[int, PredictionResult] = {}
+    captures: dict[int, Capture] = {}
+    started: set[int] = set()  # children started and not yet finished (the busy workers)
 
     def finish(i: int, result: PredictionResult) -> None:
+        if i in captures:
+            result = replace(result, output=captures.pop(i).finish())
         results[i] = result
-        if result.error is not None:
-            log.warning("model %s failed: %s", result.name, result.error)
-        else:
-            log.info("model %s predicted in %.1fs", result.name, result.seconds)
+        if i in started:
+            started.discard(i)
+            progress.current().model_finished(
+                result.name, len(started), workers, result.error is None
+            )
+        if result.error is None:  # a failure is logged once, by on_result's owner
+            log.info(
+                "model %s predicted in %.1fs",
+                result.name,
+                result.seconds,
+                extra={"model": result.name, "stage": "predict"},
+            )
         if on_result is not None:
             on_result(result)
 
@@ -141,24 +157,33 @@ def predict_many(
                     threads,
                     spec.memory_mb or memory_mb,
                     models_dir,
-                    None if spawned else StderrFd(),
+                    (capture := Capture()).child_end(),
                     _child.model_environ(),
                     _platform.HOST,
                 )
                 if job.memory_mb is not None:
                     _warn_unbounded()
+                captures[i] = capture
                 try:
                     running[i] = start_child(ctx, i, job, timeout, spawned=spawned)
                 except OSError as exc:  # fork refused: no memory or process slots left
                     error = WorkerError(f"model {spec.name!r}: cannot start a worker: {exc}")
                     finish(i, PredictionResult(spec.name, None, error, 0.0))
+                    continue
+                finally:
+                    capture.started()
+                started.add(i)
+                progress.current().model_started(spec.name, len(started), workers)
             if not running:
                 continue
             next_deadline = min(c.deadline for c in running.values())
             wait_for = min(_MAX_WAIT, max(0.0, next_deadline - time.monotonic()))
             handles: list[Any] = [c.conn for c in running.values()]
             handles += [c.process.sentinel for c in running.values()]
+            handles += [c.fileno for c in captures.values() if not c.closed]
             wait(handles, timeout=wait_for)
+            for capture in captures.values():
+                capture.drain()  # a model printing more than a pipe holds must not block
             for i, child in list(running.items()):
                 outcome = _poll(child)
                 if outcome is not None:
@@ -167,6 +192,8 @@ def predict_many(
     finally:
         for child in running.values():
             stop_child(child, kill=True)
+        for capture in captures.values():
+            capture.close()
         for frame in shared.values():
             unpublish(frame)
     return [results[i] for i in range(len(specs))]
@@ -214,13 +241,21 @@ def _poll(child: Child) -> PredictionResult | None:
         return _failed(
             child,
             WorkerError(
-                f"model {child.spec.name!r} timed out after {child.timeout:g}s and was stopped"
+                f"model {child.spec.name!r} timed out after {child.timeout:g}s and was stopped "
+                f"({_timeout_source(child.spec)})"
             ),
         )
     stop_child(child)
     if not message:
         return _failed(child, WorkerError(describe_exit(child)))
     return _decode(child, message)
+
+
+def _timeout_source(spec: ModelSpec) -> str:
+    """Where the limit that stopped ``spec`` comes from, so the message says what to raise."""
+    if spec.timeout is not None:
+        return "raise timeout = ... in its models.toml entry or [defaults]"
+    return "raise NUMERAI_MODEL_TIMEOUT or --model-timeout, or set timeout in its models.toml entry"
 
 
 def _decode(child: Child, message: bytes) -> PredictionResult:
