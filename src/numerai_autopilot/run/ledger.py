@@ -13,59 +13,17 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from ..errors import ConfigError
+from ._ledger_rows import OUTCOME_COLUMNS as _OUTCOME_COLUMNS
+from ._ledger_rows import OutcomeRow, RunRow
+from ._ledger_rows import json_or_empty as _json
+from ._ledger_rows import outcome as _outcome
 from ._ledger_schema import migrate
 
-
-@dataclass(frozen=True)
-class OutcomeRow:
-    run_id: str
-    model: str
-    model_id: str | None
-    tournament: int
-    round: int | None
-    stage: str
-    status: str
-    error: str | None
-    submission_id: str | None
-    checksum: str | None
-    timings: dict[str, float]
-    updated_at: str
-    late: bool = False
-    output: str | None = None
-    """What the model printed while predicting (bounded), if anything."""
-
-
-@dataclass(frozen=True)
-class RunRow:
-    id: str
-    started_at: str
-    finished_at: str | None
-    command: str
-    trigger_id: str | None
-    exit_code: int | None
-    summary: dict[str, int]
-    timings: dict[str, float]
-    error: str | None = None
-    """Why a run failed before it could report on each model (settings, key, API down)."""
-
-    @property
-    def failed(self) -> bool:
-        return self.exit_code is None or self.exit_code not in (0, 3)
-
-    @property
-    def result(self) -> str:
-        """The run as a person reads it: ok, idle (no round open), locked, interrupted,
-        failed, or running (not finished)."""
-        if self.finished_at is None:
-            return "running"
-        code = self.exit_code if self.exit_code is not None else -1
-        return {0: "ok", 3: "idle", 4: "locked", 130: "interrupted"}.get(code, "failed")
+__all__ = ["Ledger", "OutcomeRow", "RunRow"]
 
 
 def _now() -> str:
@@ -293,20 +251,3 @@ class Ledger:
         """The newest outcome recorded for ``model`` in ``round_number``, if any."""
         rows = self.outcomes(model=model, round_number=round_number, limit=1)
         return rows[0] if rows else None
-
-
-_OUTCOME_COLUMNS = (
-    "run_id, model, model_id, tournament, round, stage, status, error, submission_id,"
-    " checksum, timings, updated_at, late, output"
-)
-
-
-def _outcome(r: Any) -> OutcomeRow:
-    timings, late = _json(r[10]), bool(r[12])
-    return OutcomeRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], timings, r[11], late, r[13]
-    )
-
-
-def _json(text: str | None) -> Any:
-    return json.loads(text) if text else {}
