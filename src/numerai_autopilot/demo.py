@@ -62,7 +62,7 @@ def next_steps(kept: Path | None) -> str:
     """What to try after the demo: the same against a sandbox that stays up, then one's own
     account (printed at the end of ``demo``)."""
     where = (
-        f"The demo's models and data are in {kept} (models.toml, the artifacts, the ledger)."
+        f"The demo's models and data are in {kept.resolve()} (models.toml, artifacts, ledger)."
         if kept is not None
         else "The demo's models and data were temporary: `demo --keep DIR` keeps them."
     )
@@ -73,7 +73,7 @@ def next_steps(kept: Path | None) -> str:
         "                                    # into another terminal, then there:\n"
         "  numerai-autopilot init            # models/models.toml from the account's models\n"
         "  numerai-autopilot plan            # what run would do (exit 1: artifacts to fill in)\n"
-        "Your own account: README.md, 'Quick start with your account'."
+        "Your own account: README.md, 'Quick start'."
     )
 
 

@@ -122,11 +122,23 @@ def test_sandbox_serve_with_state_keeps_the_key_file_there(tmp_path: Path) -> No
         first = proc.stdout.readline()
         assert first == f"state file: {state / 'sandbox.json'}\n"
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.terminate()  # SIGTERM is handled from before the first line
         proc.communicate(timeout=30)
     info = json.loads((state / "sandbox.json").read_text())
     assert (state / "secret_key").read_text().strip() == info["secret_key"]
+    assert proc.returncode == 0  # --state is the user's: kept after the stop
     assert (state / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_sandbox_serve_stopped_by_sigterm_removes_its_temporary_state(tmp_path: Path) -> None:
+    proc, lines = _serve(tmp_path)
+    (state_line,) = [line for line in lines if line.startswith("state file: ")]
+    state_dir = Path(state_line.removeprefix("state file: ").split("  (")[0]).parent
+    assert (state_dir / "secret_key").is_file()
+    proc.terminate()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "stopped" in err, err
+    assert not state_dir.exists()
 
 
 @pytest.mark.slow
@@ -139,7 +151,7 @@ def test_demo_keeps_its_folder_and_ends_with_the_next_command(tmp_path: Path) ->
     assert [(s["submitted"], s["already"]) for s in runs] == [(3, 0), (0, 3)]
     # JSON mode keeps stdout JSON lines only: the next steps go to stderr.
     assert "numerai-autopilot sandbox serve" in r.stderr
-    assert f"The demo's models and data are in {keep}" in r.stderr
+    assert f"The demo's models and data are in {keep.resolve()}" in r.stderr
     assert (keep / "models" / "models.toml").is_file()
     plain = re.sub(r"\s+", " ", r.stderr)
     assert "numerai-autopilot init" in plain

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -92,6 +94,9 @@ def serve(
         cache_dir=cache,
     )
     sandbox.start()
+    # `kill` (SIGTERM) stops it as Ctrl-C does: the temporary state dir holds a key, and goes.
+    # Set before anything is printed: whoever read the output may stop it at once.
+    signal.signal(signal.SIGTERM, lambda *_: sandbox.stopping.set())
     # Always a state file (and the key in a file of its own), so that what is printed below
     # can be pasted as is; without --state they live in the sandbox's temporary folder.
     path = write_state_file(sandbox.state_dir, sandbox.info())
@@ -107,10 +112,9 @@ def serve(
     typer.echo(f"# The account's models: {names}")
     typer.echo("# then: numerai-autopilot init   (writes models/models.toml for them)")
     typer.echo("Ctrl-C stops it.", err=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: serve_forever stops the sandbox
         sandbox.serve_forever()
-    except KeyboardInterrupt:
-        typer.echo("stopped", err=True)
+    typer.echo("stopped", err=True)
 
 
 def write_key_file(directory: Path, secret_key: str) -> Path:
