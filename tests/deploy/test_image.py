@@ -27,6 +27,7 @@ pytestmark = pytest.mark.skipif(
 )
 DEMO = {Tournament.CLASSIC: "anas_platyrhynchos", Tournament.SIGNALS: "pica_pica"}
 DEMO[Tournament.CRYPTO] = "buteo_buteo"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 UPLOADS = ("submissionUploadAuth", "submissionUploadSignalsAuth", "createSubmission")
 
 
@@ -63,7 +64,7 @@ def test_the_image_runs_as_its_own_user_with_tini_as_pid_1(box: Box) -> None:
         timeout=60,
         check=True,
     ).stdout.strip()
-    assert cfg == f"{UID}:{UID} [/usr/bin/tini -- numerai-autopilot]"
+    assert cfg == f"{UID}:{UID} [/usr/bin/tini -- numerai-autopilot] [run]"
 
 
 def test_the_demo_models_are_submitted_once_and_a_rerun_uploads_nothing(box: Box) -> None:
@@ -87,17 +88,18 @@ def test_the_demo_models_are_submitted_once_and_a_rerun_uploads_nothing(box: Box
 def test_no_secret_and_no_host_ca_in_any_layer_config_or_history(box: Box, tmp_path: Path) -> None:
     canary = os.environ.get("NUMERAI_IMAGE_CANARY", "")
     assert canary, "tools/image-test plants a canary in the build context"
-    host_ca = Path("/etc/ssl/certs/ca-certificates.crt")
-    # The certificates only this machine trusts (its TLS-intercepting CA, if any): the build
-    # mounted them; copied into a layer they would be trusted by every container of the image.
+    # The certificates this machine adds to the public ones (its TLS-intercepting CA, if any):
+    # the build mounted its bundle; copied into a layer, every container would trust them.
     image_ca = subprocess.run(
-        ["podman", "run", "--rm", "--network=none", "--entrypoint=cat", IMAGE, str(host_ca)],
+        ["podman", "run", "--rm", "--network=none", "--entrypoint=cat", IMAGE, CA_BUNDLE],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     ).stdout
-    host_only = pem_blocks(host_ca.read_text()) - pem_blocks(image_ca)
+    local = Path("/usr/local/share/ca-certificates")
+    added = {c for f in local.glob("**/*.crt") for c in pem_blocks(f.read_text())}
+    host_only = added - pem_blocks(image_ca)
     needles = [canary.encode(), box.sb.secret_key.encode(), *(c.encode() for c in host_only)]
     files = 0
     for name, blob in layer_blobs(IMAGE, tmp_path):

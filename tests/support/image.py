@@ -122,13 +122,13 @@ def layer_blobs(image: str, into: Path) -> Iterator[tuple[str, bytes]]:
     try:
         with tarfile.open(archive) as outer:
             for member in outer:
-                f = outer.extractfile(member)
+                f = outer.extractfile(member) if member.isfile() else None
                 if f is None:
                     continue
                 if member.name.endswith(".tar"):
                     with tarfile.open(fileobj=f) as layer:
                         for item in layer:
-                            g = layer.extractfile(item)
+                            g = layer.extractfile(item) if item.isfile() else None
                             if g is not None:
                                 yield f"{member.name}:{item.name}", g.read()
                 else:
