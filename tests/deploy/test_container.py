@@ -111,7 +111,8 @@ def test_compose_runs_once_with_models_read_only_data_mounted_and_keys_from_a_fi
     svc = doc["services"]["autopilot"]
     assert svc["command"] == ["run"]
     assert svc["restart"] == "no"
-    assert svc["env_file"] == "numerai.env"
+    # The env file is optional: keys may come as docker secrets (files) instead.
+    assert svc["env_file"] == [{"path": "numerai.env", "required": False}]
     assert "./models:/models:ro" in svc["volumes"]
     assert any(v.endswith(":/data") for v in svc["volumes"])
     assert svc["read_only"] is True and svc["tmpfs"] == ["/tmp"]
