@@ -6,18 +6,21 @@ without it every test here skips."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from numerai_autopilot.client import NumeraiClient
 from numerai_autopilot.demo import write_example_models
+from numerai_autopilot.deploy.triggers import k8s_cronjob
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
-from support.image import UID, Box, layer_blobs, pem_blocks, podman, write_secrets
+from support.image import UID, Box, Ran, layer_blobs, pem_blocks, podman, write_secrets
 from support.sandbox import sandbox
 
 IMAGE = os.environ.get("NUMERAI_IMAGE", "")
@@ -56,7 +59,7 @@ def test_the_image_runs_as_its_own_user_with_tini_as_pid_1(box: Box) -> None:
             "image",
             "inspect",
             "--format",
-            "{{.Config.User}} {{.Config.Entrypoint}}",
+            "{{.Config.User}} {{.Config.Entrypoint}} {{.Config.Cmd}}",
             IMAGE,
         ],
         capture_output=True,
@@ -133,7 +136,7 @@ def test_a_small_dev_shm_shares_the_live_frame_from_disk(box: Box) -> None:
     ran = box.run(box.data_dir("small-shm"), "--read-only", "--tmpfs=/tmp", "--shm-size=1m")
     assert ran.code == 0, ran.err[-3000:]
     assert ran.summary()["summary"]["submitted"] == 3
-    warnings = [w for w in ran.log_lines("warning") if "too little free space" in w]
+    warnings = [w for w in ran.log_lines("warning") if "cannot hold the live frame" in w]
     assert warnings and all("--shm-size" in w for w in warnings), ran.err[-3000:]
 
 
@@ -187,3 +190,53 @@ def _logs(name: str) -> str:
         ["podman", "logs", name], capture_output=True, text=True, timeout=60, check=False
     )
     return res.stdout + res.stderr
+
+
+def test_the_cronjob_pod_runs_under_podman_kube_play(box: Box, tmp_path: Path) -> None:
+    box.sb.open_round()
+    cronjob = yaml.safe_load(k8s_cronjob(image=IMAGE))
+    template = cronjob["spec"]["jobTemplate"]["spec"]["template"]
+    name = f"autopilot-kube-{os.getpid()}"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {**template["metadata"], "name": name}}
+    pod["spec"] = spec = template["spec"]
+    [container] = spec["containers"]
+    container["env"].append({"name": "NUMERAI_API_URL", "value": box.sb.url})  # not Numerai
+    claims = []
+    for vol in spec["volumes"]:
+        if "secret" in vol:  # podman 4.3 writes a secret volume's values base64-encoded
+            vol.pop("secret")
+            vol["hostPath"] = {"path": str(box.secrets), "type": "Directory"}
+        elif "persistentVolumeClaim" in vol:  # podman: a named volume of the claim's name
+            claims.append(vol["persistentVolumeClaim"]["claimName"])
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(yaml.safe_dump(pod))
+
+    def podman(*args: str, check: bool = True) -> str:
+        res = subprocess.run(
+            ["podman", *args], capture_output=True, text=True, timeout=300, check=False
+        )
+        assert res.returncode == 0 or not check, res.stdout + res.stderr
+        return res.stdout + res.stderr
+
+    try:
+        for claim in claims:
+            podman("volume", "rm", "--force", claim, check=False)
+            podman("volume", "create", claim)
+        models = Path(podman("volume", "inspect", "--format={{.Mountpoint}}", claims[0]).strip())
+        shutil.copytree(box.models, models, dirs_exist_ok=True)
+        played = podman("kube", "play", "--network=host", str(manifest))
+        ctr = f"{name}-autopilot"
+        deadline = time.monotonic() + 300
+        while podman("inspect", "--format={{.State.Status}}", ctr).strip() != "exited":
+            assert time.monotonic() < deadline, podman("logs", ctr)
+            time.sleep(1)  # polling the pod's one container (bounded by the deadline)
+        code = podman("inspect", "--format={{.State.ExitCode}}", ctr).strip()
+        logs = podman("logs", ctr)
+    finally:
+        podman("pod", "rm", "--force", name, check=False)
+        for claim in claims:
+            podman("volume", "rm", "--force", claim, check=False)
+    assert code == "0", logs[-3000:]
+    summary = Ran(0, logs, "", 0).summary()["summary"]
+    assert summary["submitted"] == 3, summary
+    print(f"podman kube play:\n{played}{summary}")

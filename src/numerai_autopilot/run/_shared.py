@@ -68,6 +68,8 @@ def publish(frame: pd.DataFrame, base: Path | None = None) -> SharedFrame:
     goes to the temporary folder on disk instead, with one warning naming the setting."""
     root = base or _platform.HOST.shm
     if root is not None and base is None:
+        if not os.access(root, os.W_OK | os.X_OK):  # podman's emptyDir at /dev/shm: root's
+            return _on_disk(frame, root, "not writable by this user")
         need = int(frame.memory_usage(index=False, deep=False).sum()) + _SLACK
         with contextlib.suppress(OSError):
             if shutil.disk_usage(root).free < need:
@@ -83,7 +85,7 @@ def publish(frame: pd.DataFrame, base: Path | None = None) -> SharedFrame:
 
 def _on_disk(frame: pd.DataFrame, shm: Path, why: str) -> SharedFrame:
     log.warning(
-        "%s has too little free space for the live frame (%s): sharing it from the temporary "
+        "%s cannot hold the live frame (%s): sharing it from the temporary "
         "folder on disk instead; give the container more (docker run --shm-size=1g, or a "
         "Memory emptyDir at /dev/shm)",
         shm,
