@@ -1,6 +1,7 @@
 # numerai-autopilot: one run per container start (ENTRYPOINT numerai-autopilot, CMD run).
 #   docker build -t numerai-autopilot .                          # all model libraries + notify
 #   docker build --build-arg EXTRAS=lightgbm -t numerai-autopilot .   # only what your models use
+# Sizes per EXTRAS choice: docs/deploy.md (the default about 1.2 GB, lightgbm alone about 0.8).
 # EXTRAS: comma-separated extras of pyproject.toml (lightgbm, xgboost, catboost, onnx,
 # models = the four libraries); empty for pickled sklearn estimators and ready prediction files.
 # apprise (notify) is always installed: an image that dropped it would lose alerts silently.
@@ -17,7 +18,7 @@ ARG UV_VERSION=0.13.9
 # uv trusts the system store (the base's ca-certificates) as pip does: a build behind a proxy
 # with its own CA mounts that bundle over it (-v ca.crt:/etc/ssl/certs/ca-certificates.crt:ro).
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    UV_NATIVE_TLS=1 \
+    UV_SYSTEM_CERTS=1 \
     UV_NO_CACHE=1 \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
