@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +28,8 @@ try:
     import resource
 except ImportError:  # Windows
     resource = None
+
+log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1  # linux prctl option
 _M_ARENA_MAX = -8  # glibc mallopt parameter
@@ -141,3 +145,24 @@ HOST: Host = probe()
 def cpu_count() -> int:
     """The cores this process may use."""
     return HOST.cpu_count()
+
+
+def ensure_tempdir(fallback: Path) -> Path:
+    """A writable temporary folder for this process and the ones it starts (the fork server's
+    socket, the workers' scratch files): the usual one (``TMPDIR``, ``/tmp``...) when there is
+    one, else ``fallback``, created private, with one warning naming the mount to add. A
+    container with a read-only root and no ``/tmp`` mount (``docker run --read-only``) would
+    otherwise fail on the first temporary file."""
+    try:
+        return Path(tempfile.gettempdir())
+    except FileNotFoundError:  # tempfile tried every candidate and could write to none
+        pass
+    fallback.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tempfile.tempdir = str(fallback)
+    os.environ["TMPDIR"] = str(fallback)  # for the processes this one starts
+    log.warning(
+        "no writable temporary folder (/tmp is read-only or missing): using %s; give the "
+        "container one (docker run --tmpfs /tmp, or an emptyDir at /tmp)",
+        fallback,
+    )
+    return fallback

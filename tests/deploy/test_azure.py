@@ -17,7 +17,7 @@ from pycep import BicepParser
 from numerai_autopilot.deploy._apply import apply_steps
 from numerai_autopilot.deploy.azure import FILE, AzureParams, plan_azure, render_script
 from numerai_autopilot.deploy.slots import RECOMMENDED
-from numerai_autopilot.deploy.triggers import RUN_DEADLINE_SECONDS, SLOT_COMMAND
+from numerai_autopilot.deploy.triggers import RUN_DEADLINE_SECONDS, SLOT_ARGV
 from numerai_autopilot.errors import ConfigError
 from support.bicep import BicepEval
 from support.deploy_paths import DEPLOY, tool
@@ -82,7 +82,7 @@ def _sdk_job(p: AzureParams) -> dict[str, Any]:
                     m.Container(
                         name="autopilot",
                         image=image,
-                        command=["/bin/sh", "-c", SLOT_COMMAND],
+                        command=list(SLOT_ARGV),
                         env=env,
                         resources=m.ContainerResources(cpu=p.cpu, memory=p.memory),
                         volume_mounts=[

@@ -10,7 +10,7 @@ import yaml
 
 from numerai_autopilot.deploy.files import repo_files
 from numerai_autopilot.deploy.slots import RECOMMENDED
-from numerai_autopilot.deploy.triggers import RUN_DEADLINE_SECONDS, SLOT_COMMAND
+from numerai_autopilot.deploy.triggers import RUN_DEADLINE_SECONDS, SLOT_ARGV
 from support.deploy_paths import DEPLOY
 
 K8S_VERSION = "1.30.0"  # timeZone and podFailurePolicy are GA here; older clusters lack them
@@ -65,7 +65,8 @@ def test_pod_is_non_root_read_only_and_gets_keys_and_models_from_volumes() -> No
     (c,) = pod["containers"]
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert c["securityContext"]["allowPrivilegeEscalation"] is False
-    assert c["command"] == ["/bin/sh", "-c", SLOT_COMMAND]
+    assert c["command"] == list(SLOT_ARGV)
+    assert c["command"][0] == "/usr/bin/tini" and "/bin/sh" not in c["command"]
     env = {e["name"]: e.get("value") for e in c["env"]}
     assert env["NUMERAI_PUBLIC_ID_FILE"].startswith("/run/secrets/numerai/")
     assert env["NUMERAI_SECRET_KEY_FILE"].startswith("/run/secrets/numerai/")

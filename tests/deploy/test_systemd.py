@@ -72,6 +72,8 @@ def test_service_is_oneshot_with_benign_exit_codes_and_a_deadline() -> None:
     assert svc["Service"]["SuccessExitStatus"] == "3 4"
     assert svc["Service"]["ExecStart"].endswith("numerai-autopilot run")
     assert svc["Service"]["TimeoutStartSec"] == "45min"
+    # A stop reaches the run itself, which stops its workers and records them as interrupted.
+    assert svc["Service"]["KillMode"] == "mixed" and svc["Service"]["TimeoutStopSec"] == "30"
     assert "NUMERAI_SECRET_KEY=" not in svc["Service"].get("Environment", "")
 
 

@@ -3,7 +3,10 @@ for a dead-man's switch; masked secrets; never a reason for the run to fail (iss
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+import pytest
 
 from numerai_autopilot.errors import AuthError
 from numerai_autopilot.notify import crash_message, report_message
@@ -55,3 +58,20 @@ def test_token_parts_of_notification_urls_are_redacted_in_any_form() -> None:
     assert {"T1JJ3T3L2", "A1BRTD4JD", "TIiajkdnlazkcOXrIdevi7FQ"} <= set(parts)
     assert "s3cr3tpw" in url_secrets("mailto://me:s3cr3tpw@example.com")
     assert "example.com" not in url_secrets("mailto://me:s3cr3tpw@example.com")
+
+
+def test_notify_urls_without_apprise_refuse_to_start_in_one_line(
+    rig: Rig, capfd: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slim install without the notify extra: the run must not go on and lose its alerts.
+    monkeypatch.setitem(sys.modules, "apprise", None)
+    res = rig.cli(capfd=capfd)
+    assert res.code == 2, res.out
+    lines = [ln for ln in res.out.splitlines() if "apprise is not installed" in ln]
+    assert len(lines) == 1 and "numerai-autopilot[notify]" in lines[0], res.out
+    assert "Traceback" not in res.out and "could not send" not in res.out
+    assert res.notifications() == [] and res.pings() == ["start", "fail"]
+    assert rig.sb.submissions() == []
+    # The same settings without notification URLs run (and submit) as before.
+    ok = rig.cli(capfd=capfd, NUMERAI_NOTIFY_URLS="")
+    check_invariants(rig, ok, exit_code=0)

@@ -14,6 +14,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv is None:
         _harden()
+        _stop_on_sigterm()
 
     return run_cli(list(argv) if argv is not None else None)
 
@@ -24,3 +25,16 @@ def _harden() -> None:
 
     harden_process(secret_env_names(), SECRET_OPTIONS)
     seal_secret_environ()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (docker stop, a Kubernetes pod's deletion, systemctl stop) stops the CLI as
+    Ctrl-C does: a run records its unfinished models as interrupted and exits 130, and the next
+    run resumes them. Python's default would end the process on the spot, unrecorded (and as
+    a container's PID 1 it would ignore the signal). ``schedule`` and ``serve`` set their own."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)

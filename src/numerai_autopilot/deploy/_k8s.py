@@ -14,8 +14,10 @@ CRONJOB = """\
 # slots in the usual window ({per_week} a week, one API request each when nothing is due)
 # catch every round and retry a failed model before the close.
 # Exit codes: 0 ok, 1 a model failed (retried once, then by the next slot), 2 configuration
-# (never retried), 3 no round open and 4 another run holds the lock are normal for a slot: the
-# shell wrapper below turns them into 0 so idle slots do not show up as failed Jobs.
+# (never retried), 3 no round open and 4 another run holds the lock are normal for a slot: tini
+# (-e 3 -e 4) turns them into 0 so idle slots do not show up as failed Jobs. A stopped pod
+# (SIGTERM) ends its run in seconds with 130: the models it had not finished are recorded as
+# interrupted, and the next slot submits them.
 apiVersion: batch/v1
 kind: CronJob
 metadata:
@@ -66,7 +68,7 @@ spec:
             - name: autopilot
               image: {image}  # EDIT: where you pushed the image
               imagePullPolicy: IfNotPresent
-              command: ["/bin/sh", "-c", "{slot_command}"]
+              command: {slot_command}
               env:
                 - name: NUMERAI_PUBLIC_ID_FILE
                   value: /run/secrets/numerai/public_id
@@ -103,13 +105,14 @@ spec:
                   mountPath: /data
                 - name: tmp
                   mountPath: /tmp
-                - name: shm  # workers share the live frame through /dev/shm (64 MiB by default)
+                - name: shm  # workers share the live frame here (else from /tmp, slower)
                   mountPath: /dev/shm
           volumes:
             - name: secrets
               secret:
                 secretName: numerai-autopilot  # EDIT: keys public_id and secret_key
                 defaultMode: 0400
+                optional: false  # the default, written out: podman kube play 4.3 needs it
             - name: models
               persistentVolumeClaim:
                 claimName: numerai-autopilot-models  # EDIT

@@ -25,6 +25,11 @@ WorkingDirectory=%h
 ExecStart={executable} run
 # Longer than the slowest expected run, shorter than a round's window.
 TimeoutStartSec={timeout}
+# systemctl stop: SIGTERM to the run only, which stops its own workers, records the
+# unfinished models as interrupted and exits 130 in seconds; what is left after 30 s
+# is killed.
+KillMode=mixed
+TimeoutStopSec=30
 Nice=10
 NoNewPrivileges=yes
 """

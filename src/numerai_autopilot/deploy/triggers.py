@@ -7,6 +7,7 @@ them in step).
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Mapping
@@ -22,10 +23,11 @@ KINDS = ("systemd", "cron", "aca", "k8s")
 # below a round's one-hour window, so a hung run cannot block the next slot for long.
 RUN_DEADLINE_SECONDS = 45 * 60
 
-# Container platforms start the image with this instead of plain `run`, so that 3 (no round
-# open) and 4 (lock held) end the execution as a success: otherwise every idle slot would be a
-# failed Job and retried. No double quotes: it is embedded in YAML and Bicep strings.
-SLOT_COMMAND = "numerai-autopilot run; rc=$?; case $rc in 3|4) exit 0;; esac; exit $rc"
+# Container platforms start the image with this instead of its entrypoint: tini (the image's
+# PID 1, passing SIGTERM on to the run) maps 3 (no round open) and 4 (lock held) to 0, so an
+# idle slot is not a failed Job to retry. No shell: a `sh -c` wrapper as PID 1 ignored SIGTERM,
+# so every stop waited out the grace period and ended in SIGKILL.
+SLOT_ARGV = ("/usr/bin/tini", "-e", "3", "-e", "4", "--", "numerai-autopilot", "run")
 
 DEFAULT_IMAGE = "registry.example.com/numerai-autopilot:0.1.0"
 DEFAULT_ENV_FILE = "%h/.config/numerai-autopilot/env"
@@ -143,7 +145,7 @@ def k8s_cronjob(slots: Slots = RECOMMENDED, image: str = DEFAULT_IMAGE) -> str:
         per_week=slots.per_week,
         deadline=RUN_DEADLINE_SECONDS,
         image=image,
-        slot_command=SLOT_COMMAND,
+        slot_command=json.dumps(list(SLOT_ARGV)),
     )
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..errors import ConfigError
 from ..redact import RedactFilter, redact
 from ..retry import Backoff
 from ._message import Message, crash_message, report_message
@@ -90,6 +91,22 @@ class Alerts:
     @property
     def configured(self) -> bool:
         return bool(self.urls or self.healthcheck)
+
+    def library_missing(self) -> ConfigError | None:
+        """The error to stop a run with when notification URLs are set but apprise is not
+        installed (a run would otherwise go on and lose every alert it owed with a log line),
+        else None. The URLs are dropped then: nothing could send them; pings still go."""
+        if not self.urls:
+            return None
+        try:
+            import apprise  # noqa: F401 - start() imports it next anyway
+        except ImportError:
+            self.urls = []
+            return ConfigError(
+                "NUMERAI_NOTIFY_URLS is set but apprise is not installed: install the notify "
+                "extra (pip install 'numerai-autopilot[notify]'), or unset NUMERAI_NOTIFY_URLS"
+            )
+        return None
 
     # -- the three moments ------------------------------------------------------------------
 

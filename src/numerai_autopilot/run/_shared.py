@@ -11,6 +11,8 @@ columns (era, data_type) and the index travel with the job: they are small.
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
 import shutil
 import tempfile
@@ -23,6 +25,9 @@ import pandas as pd
 from .. import _platform
 
 _PREFIX = "numerai-autopilot-frames-"
+_SLACK = 1 << 20  # .npy headers and the file system's own blocks
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,48 @@ class SharedFrame:
 
 
 def publish(frame: pd.DataFrame, base: Path | None = None) -> SharedFrame:
-    """Write ``frame`` for workers to map; remove it with :func:`unpublish`."""
+    """Write ``frame`` for workers to map; remove it with :func:`unpublish`. A ``/dev/shm``
+    too small for it (Docker gives 64 MiB, ``--shm-size`` less) is not an error: the frame
+    goes to the temporary folder on disk instead, with one warning naming the setting."""
     root = base or _platform.HOST.shm
+    if root is not None and base is None:
+        if not os.access(root, os.W_OK | os.X_OK):  # podman's emptyDir at /dev/shm: root's
+            return _on_disk(frame, root, "not writable by this user")
+        need = int(frame.memory_usage(index=False, deep=False).sum()) + _SLACK
+        with contextlib.suppress(OSError):
+            if shutil.disk_usage(root).free < need:
+                return _on_disk(frame, root, f"{need // 2**20 + 1} MiB needed")
+        try:
+            return _publish(frame, root)
+        except OSError as exc:  # filled up meanwhile (another run, another process)
+            if exc.errno != errno.ENOSPC:
+                raise
+            return _on_disk(frame, root, "it filled up")
+    return _publish(frame, root)
+
+
+def _on_disk(frame: pd.DataFrame, shm: Path, why: str) -> SharedFrame:
+    log.warning(
+        "%s cannot hold the live frame (%s): sharing it from the temporary "
+        "folder on disk instead; give the container more (docker run --shm-size=1g, or a "
+        "Memory emptyDir at /dev/shm)",
+        shm,
+        why,
+    )
+    return _publish(frame, None)
+
+
+def _publish(frame: pd.DataFrame, root: Path | None) -> SharedFrame:
     _sweep(root)
     folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=root)
+    try:
+        return _write(frame, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no partial frame left behind
+        raise
+
+
+def _write(frame: pd.DataFrame, folder: str) -> SharedFrame:
     blocks: list[_Block] = []
     by_dtype: dict[str, list[str]] = {}
     for c, dtype in frame.dtypes.items():

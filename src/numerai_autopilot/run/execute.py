@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from .. import _platform
 from ..config import ModelSpec
 from ..data import DataCache
 from ..errors import AutopilotError, PredictionInvalidError
@@ -34,6 +35,8 @@ def execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome]
     """Run every stage for the ``due`` entries (their outcomes in ``outcomes``, updated and
     recorded in place); returns the bytes downloaded."""
     jobs = _resolve(ctx, due, outcomes)
+    # The fork server's socket and the workers' scratch files need a temporary folder.
+    _platform.ensure_tempdir(ctx.settings.state_path / "tmp")
     # The workers' fork server starts (and imports the model libraries) while we download.
     warm_up({j.resolved.fmt for j in jobs})
     cache = DataCache(ctx.settings.state_path / "cache", ctx.client)

@@ -106,9 +106,12 @@ class Lifecycle:
         is in the result). ``KeyboardInterrupt`` is recorded by the run and re-raised."""
         check = self.trigger == "check"
         alerts = self.alerts
+        missing = alerts.library_missing()
         alerts.start()
         try:
             try:
+                if missing is not None:
+                    raise missing
                 settings = self.settings
                 refuse_optimized_python()
                 from .runner import Runner
