@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from numerai_autopilot.cli.app import app
 from numerai_autopilot.config import load_settings
 from numerai_autopilot.deploy.k8s_shards import DATA_LIMIT, k8s_sharded_cronjob
-from numerai_autopilot.deploy.triggers import SLOT_COMMAND, k8s_cronjob
+from numerai_autopilot.deploy.triggers import SLOT_ARGV, k8s_cronjob
 from numerai_autopilot.errors import ConfigError
 
 K8S_VERSION = "1.30.0"  # as tests/deploy/test_kubernetes.py: backoffLimitPerIndex is there
@@ -49,7 +49,7 @@ def test_sharded_cronjob_validates_strictly_with_n_indexed_pods(n: int) -> None:
     pod_env = {"JOB_COMPLETION_INDEX": str(n - 1), "NUMERAI_SHARDS": env["NUMERAI_SHARDS"]}
     shard = load_settings(environ=pod_env).shard
     assert shard is not None and (shard.index, shard.count) == (n - 1, n)
-    assert c["command"] == ["/bin/sh", "-c", SLOT_COMMAND]
+    assert c["command"] == list(SLOT_ARGV)  # tini as PID 1: SIGTERM reaches the run
     vols = {v["name"]: v for v in _pod(doc)["volumes"]}
     assert vols["data"] == {"name": "data", "emptyDir": {"sizeLimit": DATA_LIMIT}}  # per pod
     assert doc["metadata"]["name"] == "numerai-autopilot-shards"

@@ -267,12 +267,18 @@ resource job 'Microsoft.App/jobs@2024-03-01' = if (deployJob) {
         {
           name: 'autopilot'
           image: jobImage
-          // Exit 3 (no round open) and 4 (another run holds the lock) end an idle slot as a
-          // success, so it is neither retried nor listed as a failed execution.
+          // tini (the image's init) maps exit 3 (no round open) and 4 (another run holds the
+          // lock) to 0: an idle slot is neither retried nor listed as a failed execution. No
+          // shell in between: SIGTERM reaches the run, which stops in seconds (exit 130).
           command: [
-            '/bin/sh'
-            '-c'
-            'numerai-autopilot run; rc=$?; case $rc in 3|4) exit 0;; esac; exit $rc'
+            '/usr/bin/tini'
+            '-e'
+            '3'
+            '-e'
+            '4'
+            '--'
+            'numerai-autopilot'
+            'run'
           ]
           env: [
             {
