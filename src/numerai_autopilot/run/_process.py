@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import _platform
 from ..config import ModelSpec
+from ..models.formats import FORMAT_NAMES, get_format
 from . import _child
 from ._child import Job, child_main
 
@@ -46,17 +47,10 @@ class Child:
         return self.started + self.timeout
 
 
-# The libraries each format imports. The fork server imports them once, so that a child does
-# not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on 2 cores;
-# measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays safe.
-_LIBRARIES = {
-    "lightgbm": ("lightgbm",),
-    "xgboost": ("xgboost",),
-    "catboost": ("catboost",),
-    "onnx": ("onnxruntime",),
-    "pickle": ("sklearn", "joblib"),
-    "joblib": ("sklearn", "joblib"),
-}
+# The fork server imports each format's libraries (the registry's ``libraries``) once, so that
+# a child does not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on
+# 2 cores; measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays
+# safe.
 _PRELOAD: list[str] = [_child.__name__]
 
 
@@ -65,7 +59,8 @@ def warm_up(formats: Iterable[str]) -> None:
     downloading), preloading the installed libraries these model formats need. The server is
     started once per process: libraries asked for later are imported by each child instead."""
     for fmt in formats:
-        for lib in _LIBRARIES.get(fmt, ()):
+        libraries = get_format(fmt).libraries if fmt in FORMAT_NAMES else ()
+        for lib in libraries:
             if lib not in _PRELOAD and importlib.util.find_spec(lib) is not None:
                 _PRELOAD.append(lib)
     context()
