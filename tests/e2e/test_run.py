@@ -14,6 +14,7 @@ from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.run.validate import build_submission
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.nn import add_keras
 from support.rig import settings_for
 from support.workshop import ArtifactCache, Workshop
 
@@ -52,6 +53,8 @@ def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Works
     w.function("duck_fn2", two_params=True)
     w.entrypoint("duck_entry")
     w.predictions_file("duck_file")
+    add_keras(w, "duck_keras")
+    add_keras(w, "duck_h5", legacy=True)
     w.blend("duck_blend", {"duck_lgbm": 0.7, "duck_xgb": 0.3})
     w.signals_joblib("goose_signals")
     w.crypto_function("crow_crypto")

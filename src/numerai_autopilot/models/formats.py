@@ -92,6 +92,9 @@ class FormatSpec:
     """The dtype the int8 live features are converted to before predicting (None: as is, or
     the model decides)."""
     needs_artifact: bool = True
+    preload: bool = True
+    """Whether the fork server may import ``libraries`` ahead (False when importing fixes a
+    choice a model's process must make itself, such as Keras' backend)."""
 
     def load(self) -> Loader:
         """The loader function, imported now (model libraries load with it, lazily)."""
@@ -167,6 +170,16 @@ REGISTRY: tuple[FormatSpec, ...] = (
         extra="onnx",
         stores_features=True,  # in its metadata, or one input per feature
         feature_dtype="float32",  # the input's declared type, float32 for skl2onnx models
+    ),
+    FormatSpec(
+        "keras",
+        "Keras 3 model (.keras, legacy .h5) on Keras' numpy backend",
+        suffixes=(".keras", ".h5", ".hdf5"),
+        loader="._keras:load_keras",
+        libraries=("keras", "jax"),
+        extra="keras",
+        feature_dtype="float32",
+        preload=False,  # Keras fixes its backend at import: each model process picks it
     ),
     FormatSpec(
         "entrypoint",

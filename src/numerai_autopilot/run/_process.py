@@ -59,7 +59,8 @@ def warm_up(formats: Iterable[str]) -> None:
     downloading), preloading the installed libraries these model formats need. The server is
     started once per process: libraries asked for later are imported by each child instead."""
     for fmt in formats:
-        libraries = get_format(fmt).libraries if fmt in FORMAT_NAMES else ()
+        spec = get_format(fmt) if fmt in FORMAT_NAMES else None
+        libraries = spec.libraries if spec is not None and spec.preload else ()
         for lib in libraries:
             if lib not in _PRELOAD and importlib.util.find_spec(lib) is not None:
                 _PRELOAD.append(lib)
