@@ -73,6 +73,13 @@ SETTING_OPTIONS: dict[str, Any] = {
         int | None,
         _opt("Memory bound of each model's worker, in MB (env NUMERAI_MODEL_MEMORY_MB)"),
     ],
+    "worker_mode": Annotated[
+        str | None,
+        _opt(
+            "auto (fork server on Linux, spawn elsewhere) or portable (spawn, no /dev/shm, "
+            "/proc or libc: what macOS and Windows get) (env NUMERAI_WORKER_MODE)"
+        ),
+    ],
     "log_format": Annotated[
         str | None,
         _opt(
@@ -114,7 +121,16 @@ SETTING_OPTIONS: dict[str, Any] = {
 DIRS = ("models_dir", "data_dir", "state_dir")
 API = ("api_url", "public_id", "secret_key", "http_timeout")
 ALERTS = ("notify_urls", "notify_on_success", "healthcheck_url")
-RUN = (*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format", *ALERTS)
+RUN = (
+    *DIRS,
+    *API,
+    "workers",
+    "model_timeout",
+    "model_memory_mb",
+    "worker_mode",
+    "log_format",
+    *ALERTS,
+)
 
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Debug logging, and tracebacks of errors.")

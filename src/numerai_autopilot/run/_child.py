@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _platform
-from ..config import ModelSpec
+from ..config import ModelSpec, secret_env_names
 from ..errors import AutopilotError, ModelError
 from ..models import get_format, load_predictor
 
@@ -124,8 +124,14 @@ def _trace(exc: BaseException) -> str:
 
 
 def secret_names(environ: Mapping[str, str]) -> list[str]:
-    """The variables a model never sees: NUMERAI_* and anything named like a credential."""
-    return [n for n in environ if n.upper().startswith("NUMERAI_") or _SECRET_NAME.search(n)]
+    """The variables a model never sees: NUMERAI_*, the seed's aliases of the secret ones
+    (NumeraiUserName...) and anything named like a credential."""
+    sealed = set(secret_env_names())
+    return [
+        n
+        for n in environ
+        if n.upper().startswith("NUMERAI_") or n in sealed or _SECRET_NAME.search(n)
+    ]
 
 
 def model_environ() -> dict[str, str]:

@@ -80,18 +80,24 @@ def _context_for(method: str) -> Any:
     if method != "forkserver":
         return ctx
     ctx.set_forkserver_preload(list(_PRELOAD))
-    # Ctrl-C reaches the whole process group: the server (and the children it forks) ignore
-    # it, inherited through exec, so only the run handles it (one line, no traceback per
-    # child); children still die with the run (PDEATHSIG) or by its kill.
+    with _sigint_ignored(), _without_secrets():
+        forkserver.ensure_running()
+    return ctx
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C reaches the whole process group: a process started in this block (the fork
+    server and the children it forks, or a spawned child) ignores it, inherited through exec
+    on POSIX, so only the run handles it (one line, no traceback per child); children still
+    die with the run (PDEATHSIG, or their watch of the parent) or by its kill."""
     main = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
-        with _without_secrets():
-            forkserver.ensure_running()
+        yield
     finally:
         if main:
             signal.signal(signal.SIGINT, old)
-    return ctx
 
 
 _ENVIRON_LOCK = threading.Lock()
@@ -121,7 +127,7 @@ def start_child(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = F
         daemon=False,  # a model may use multiprocessing itself; we always reap our children
     )
     if spawned:
-        with _without_secrets():
+        with _sigint_ignored(), _without_secrets():
             process.start()
     else:
         process.start()

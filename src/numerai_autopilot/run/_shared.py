@@ -2,8 +2,8 @@
 
 Workers start from a clean fork server (no OpenMP pools, threads or secrets of the run), so
 they cannot inherit the frame by fork. Instead the run writes the frame's numeric columns once,
-as raw ``.npy`` blocks in a private folder (in ``/dev/shm`` when it exists, else a private temp
-folder: macOS, Windows), and each worker maps
+as raw ``.npy`` blocks in a private folder (in ``/dev/shm`` when it exists, else in the run's
+data dir or a private temp folder: macOS, Windows, the portable mode), and each worker maps
 them read-only: no copy, no pickle per model, the pages shared by every worker. The few other
 columns (era, data_type) and the index travel with the job: they are small.
 """
@@ -60,6 +60,8 @@ class SharedFrame:
 def publish(frame: pd.DataFrame, base: Path | None = None) -> SharedFrame:
     """Write ``frame`` for workers to map; remove it with :func:`unpublish`."""
     root = base or _platform.HOST.shm
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
     _sweep(root)
     folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=root)
     blocks: list[_Block] = []

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from .. import _platform
 from ..config import ModelSpec
 from ..data import DataCache
 from ..errors import AutopilotError, PredictionInvalidError
@@ -33,6 +34,11 @@ log = logging.getLogger(__name__)
 def execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome]) -> int:
     """Run every stage for the ``due`` entries (their outcomes in ``outcomes``, updated and
     recorded in place); returns the bytes downloaded."""
+    with _platform.worker_mode(ctx.settings.worker_mode):
+        return _execute(ctx, due, outcomes)
+
+
+def _execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome]) -> int:
     jobs = _resolve(ctx, due, outcomes)
     # The workers' fork server starts (and imports the model libraries) while we download.
     warm_up({j.resolved.fmt for j in jobs})
@@ -106,6 +112,7 @@ def _predict(
                 memory_mb=settings.model_memory_mb,
                 models_dir=settings.models_dir.resolve(),
                 on_result=on_result,
+                frames_dir=settings.state_path / "frames",
             )
     return preds
 
