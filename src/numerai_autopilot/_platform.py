@@ -19,7 +19,8 @@ import os
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -55,6 +56,15 @@ class Host:
     """Workers start from a fork server; otherwise each is spawned as a fresh interpreter."""
     posix: bool
     """``os.kill(pid, 0)`` probes a process (on Windows it would terminate it)."""
+
+    def portable(self) -> Host:
+        """This host without anything Linux-only: spawned workers, no /dev/shm (the frame goes
+        to a file in the data dir), no /proc, no libc, no affinity mask; what macOS and
+        Windows get, and what ``NUMERAI_WORKER_MODE=portable`` selects on Linux so that the
+        portable path is proven there."""
+        return replace(
+            self, affinity=False, shm=None, proc_status=None, libc=None, fork_server=False
+        )
 
     @property
     def start_method(self) -> str:
@@ -140,6 +150,22 @@ def probe() -> Host:
 
 HOST: Host = probe()
 """The host the workers run on. Read it as ``_platform.HOST`` at call time (tests replace it)."""
+
+
+WORKER_MODES = ("auto", "portable")
+
+
+@contextlib.contextmanager
+def worker_mode(mode: str) -> Iterator[Host]:
+    """:data:`HOST` as the mode makes it while the block runs (a run's workers start inside):
+    ``auto``, the host as probed; ``portable``, :meth:`Host.portable`."""
+    global HOST  # noqa: PLW0603  the one switch; read at call time by every worker function
+    saved = HOST
+    HOST = saved.portable() if mode == "portable" else saved
+    try:
+        yield HOST
+    finally:
+        HOST = saved
 
 
 def cpu_count() -> int:

@@ -14,6 +14,7 @@ from numerai_autopilot.run.runner import Runner
 from numerai_autopilot.run.validate import build_submission
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
+from support.nn import add_keras
 from support.rig import settings_for
 from support.workshop import ArtifactCache, Workshop
 
@@ -52,6 +53,8 @@ def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Works
     w.function("duck_fn2", two_params=True)
     w.entrypoint("duck_entry")
     w.predictions_file("duck_file")
+    add_keras(w, "duck_keras")
+    add_keras(w, "duck_h5", legacy=True)
     w.blend("duck_blend", {"duck_lgbm": 0.7, "duck_xgb": 0.3})
     w.signals_joblib("goose_signals")
     w.crypto_function("crow_crypto")
@@ -60,16 +63,26 @@ def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Works
     return w
 
 
+@pytest.mark.parametrize("mode", ["auto", "portable"])
+@pytest.mark.timeout(900)  # portable: each of 17 models spawns an interpreter and imports again
 def test_one_run_submits_every_format_and_a_rerun_does_nothing(
-    sb: Sandbox, tmp_path: Path, every_format: Workshop
+    sb: Sandbox, tmp_path: Path, every_format: Workshop, mode: str
 ) -> None:
-    settings = settings_for(sb, tmp_path)
+    # portable: the macOS/Windows path (spawned workers, the frame in a file of the data dir,
+    # no /dev/shm, /proc or libc), forced here so that Linux CI proves it.
+    # A spawned worker imports pandas and its model library again (keras + jax: 20-30 s each
+    # on the loaded 2-core test machine), so the portable run gets a looser per-model timeout.
+    timeout = 300 if mode == "portable" else 60
+    settings = settings_for(sb, tmp_path, worker_mode=mode, model_timeout=timeout)
     sb.reset_counters()
     with Runner(settings) as runner:
         report = runner.run()
     failed = {o.name: o.error for o in report.outcomes if o.status is not Status.SUBMITTED}
     assert failed == {}
     assert report.exit_code == 0
+    frames = tmp_path / "data" / "frames"
+    assert frames.is_dir() is (mode == "portable")  # where the shared frame was written
+    assert not frames.is_dir() or list(frames.iterdir()) == []  # and removed after the run
 
     refs = {e.name: e for e in every_format.entries}
     raw: dict[str, pd.Series] = {}

@@ -69,8 +69,9 @@ def test_explicit_format_wins_and_entrypoint_needs_no_file(tmp_path: Path) -> No
 
 
 def test_unknown_format_is_a_config_error_naming_the_model(tmp_path: Path) -> None:
-    path = write(tmp_path / "weights.h5", b"\x89HDF")
-    with pytest.raises(ConfigError, match=r"model 'kerasy'.*weights\.h5.*set format"):
+    # (.h5 was the example of an unknown kind until Keras became a format: now .safetensors)
+    path = write(tmp_path / "weights.safetensors", b"\x89HDF")
+    with pytest.raises(ConfigError, match=r"model 'kerasy'.*weights\.safetensors.*set format"):
         infer_format(spec_for("kerasy", path))
 
 

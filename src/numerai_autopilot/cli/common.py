@@ -73,6 +73,13 @@ SETTING_OPTIONS: dict[str, Any] = {
         int | None,
         _opt("Memory bound of each model's worker, in MB (env NUMERAI_MODEL_MEMORY_MB)"),
     ],
+    "worker_mode": Annotated[
+        str | None,
+        _opt(
+            "auto (fork server on Linux, spawn elsewhere) or portable (spawn, no /dev/shm, "
+            "/proc or libc: what macOS and Windows get) (env NUMERAI_WORKER_MODE)"
+        ),
+    ],
     "log_format": Annotated[
         str | None,
         _opt(
@@ -145,6 +152,7 @@ RUN = (
     "workers",
     "model_timeout",
     "model_memory_mb",
+    "worker_mode",
     "log_format",
     *ALERTS,
     "shard",

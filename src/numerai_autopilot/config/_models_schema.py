@@ -8,36 +8,16 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..models.formats import FORMAT_NAMES
 from ._limits import MAX_BLEND_WEIGHT, MAX_MEMORY_MB, MAX_MODEL_TIMEOUT
 
-FORMATS = (
-    "pickle",  # pickle/joblib/cloudpickle: an sklearn-API estimator or a Model Upload function
-    "joblib",
-    "function",  # a cloudpickled Model Upload predict(live_features[, live_benchmark_models])
-    "lightgbm",  # LightGBM text model
-    "xgboost",  # XGBoost .json / .ubj
-    "catboost",  # CatBoost .cbm
-    "onnx",
-    "entrypoint",  # "module:function" importable from the models dir
-    "predictions",  # a ready predictions file (csv/parquet)
-    "blend",  # weighted blend of other entries
-)
-Format = Literal[
-    "pickle",
-    "joblib",
-    "function",
-    "lightgbm",
-    "xgboost",
-    "catboost",
-    "onnx",
-    "entrypoint",
-    "predictions",
-    "blend",
-]
+# The names come from the models package's one registry of formats (see models/formats.py).
+FORMATS = FORMAT_NAMES
+Format = str
 
 
 class _Strict(BaseModel):
@@ -68,6 +48,13 @@ class _ModelEntry(_Strict):
     timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
     memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
     enabled: bool = True
+
+    @field_validator("format")
+    @classmethod
+    def _check_format(cls, v: str | None) -> str | None:
+        if v is not None and v not in FORMATS:
+            raise ValueError(f"unknown format: use one of {', '.join(FORMATS)}")
+        return v
 
     @field_validator("sha256")
     @classmethod
@@ -148,7 +135,7 @@ def _describe(exc: ValidationError, where: str, model: type[BaseModel]) -> list[
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field" + did_you_mean(loc[-1], list(model.model_fields))
-        elif err["type"] == "literal_error":
+        elif loc == ["format"]:  # not a string, or not a registered name
             given = str(err.get("input"))
             msg = f"unknown format {given!r}{did_you_mean(given, FORMATS)}: use one of " + (
                 ", ".join(FORMATS)

@@ -33,6 +33,7 @@ _SETTINGS_ENV = {
     "workers": "NUMERAI_WORKERS",
     "model_timeout": "NUMERAI_MODEL_TIMEOUT",
     "model_memory_mb": "NUMERAI_MODEL_MEMORY_MB",
+    "worker_mode": "NUMERAI_WORKER_MODE",
     "http_timeout": "NUMERAI_HTTP_TIMEOUT",
     "log_format": "NUMERAI_LOG_FORMAT",
     "notify_urls": "NUMERAI_NOTIFY_URLS",
@@ -42,6 +43,14 @@ _SETTINGS_ENV = {
     "shard": SHARD_VAR,
     "watch": "NUMERAI_WATCH",
     "watch_margin": "NUMERAI_WATCH_MARGIN",
+}
+# The seed blog post's variable names, still read (below NUMERAI_* and NUMERAI_*_FILE), so a
+# setup made after it works unchanged: its "user name" is what numerapi takes as the public id.
+_ALIASES = {
+    "public_id": "NumeraiUserName",
+    "secret_key": "NumeraiAccessKey",
+    "data_dir": "Numerai_DataDir",
+    "models_dir": "Numerai_ModelsDir",
 }
 _SECRET_FIELDS = ("public_id", "secret_key", "notify_urls", "healthcheck_url", "webhook_secret")
 SECRET_OPTIONS = ("--public-id", "--secret-key", "--webhook-secret")
@@ -65,6 +74,8 @@ class Settings(BaseModel):
     workers: int = Field(default_factory=_platform.cpu_count, ge=1)
     model_timeout: float = Field(default=900.0, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
     model_memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
+    worker_mode: Literal["auto", "portable"] = "auto"
+    """``portable``: spawned workers and a frame file in the data dir, as on macOS/Windows."""
     http_timeout: float = Field(default=30.0, gt=0, le=MAX_HTTP_TIMEOUT, allow_inf_nan=False)
     log_format: Literal["auto", "rich", "json"] = "auto"
     notify_urls: SecretStr | None = None
@@ -144,13 +155,15 @@ class SettingsSource:
             self.flags.get(name) is not None
             or bool(env.get(var, "").strip())
             or bool(env.get(var + "_FILE"))
+            or bool(env.get(_ALIASES.get(name, ""), "").strip())
         )
 
 
 def secret_env_names() -> list[str]:
-    """The variables that hold a secret, and their ``_FILE`` forms."""
+    """The variables that hold a secret, their ``_FILE`` forms and the seed's aliases."""
     names = [_SETTINGS_ENV[f] for f in _SECRET_FIELDS]
-    return names + [n + "_FILE" for n in names]
+    aliases = [_ALIASES[f] for f in _SECRET_FIELDS if f in _ALIASES]
+    return names + [n + "_FILE" for n in names] + aliases
 
 
 def process_environ() -> Mapping[str, str]:
@@ -230,6 +243,8 @@ def _read_values(
             except UnicodeDecodeError:
                 # Never echo the bytes: the file may hold a secret.
                 problems.append(f"{file_var}: {from_file} is not UTF-8 text")
+        elif env.get(_ALIASES.get(name, ""), "").strip():
+            values[name] = env[_ALIASES[name]].strip()
     for name, value in overrides.items():
         if value is not None:
             values[name] = value

@@ -2,54 +2,41 @@
 
 Public API:
 
+- :mod:`.formats`: the registry of formats (:data:`~.formats.REGISTRY`), one entry each;
 - :func:`infer_format`, :func:`declared_features`, :func:`needs_benchmarks`,
   :func:`verify_artifact`: cheap, no model library imported (the run plans with them);
 - :func:`load_predictor`: loads the artifact (runs inside a prediction worker: unpickling
   executes code) and returns a :class:`Predictor`.
 
-Formats: pickle/joblib sklearn-API estimators, LightGBM text, XGBoost json/ubj, CatBoost cbm,
-ONNX, cloudpickled Model Upload functions, ``module:function`` entry points, ready prediction
-files. Model libraries are imported lazily; a missing one raises MissingExtraError naming the
-pip extra.
+Formats: see :data:`~.formats.REGISTRY`. Model libraries are imported lazily; a missing one
+raises MissingExtraError naming the pip extra. Importing this package imports neither pandas
+nor a model library (config reads the registry at its import).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from ..config import ModelSpec
 from ..errors import ModelError
-from ._files import load_predictions
-from ._native import load_catboost, load_lightgbm, load_xgboost
-from ._onnx import load_onnx
-from ._python import load_entrypoint, load_pickle
 from ._spec import declared_features, infer_format, needs_benchmarks, verify_artifact
+from .formats import REGISTRY, FormatSpec, LoadRequest, Predictor, get_format
+
+if TYPE_CHECKING:
+    from ..config import ModelSpec
 
 __all__ = [
+    "REGISTRY",
+    "FormatSpec",
     "Predictor",
     "declared_features",
+    "get_format",
     "infer_format",
     "load_predictor",
     "needs_benchmarks",
     "verify_artifact",
 ]
-
-
-class Predictor(Protocol):
-    """A loaded model."""
-
-    def predict(self, live: pd.DataFrame, benchmarks: pd.DataFrame | None) -> pd.Series:
-        """Float64 predictions indexed exactly like ``live.index``, all finite.
-
-        ``live`` is indexed by the live ids with the feature columns (in any order: each
-        predictor selects its own, in its own order). Raises ModelError (or a subclass such
-        as MissingFeatureError) when it cannot predict.
-        """
-        ...
 
 
 def load_predictor(
@@ -65,30 +52,16 @@ def load_predictor(
     ArtifactChangedError, MissingExtraError, MissingFeatureError as the cause says) or
     ConfigError for a wrong ``features`` setting.
     """
-    fmt = infer_format(spec)
+    name = infer_format(spec)
     verify_artifact(spec)
-    if fmt == "entrypoint":
-        return load_entrypoint(spec, models_dir, feature_sets)
-    if fmt == "blend":
+    try:
+        fmt = get_format(name)
+    except KeyError:
+        raise ModelError(f"model {spec.name!r}: unknown format {name!r}") from None
+    if fmt.loader is None:
         raise ModelError(
             f"model {spec.name!r} is a blend: it is computed from its components' predictions"
         )
-    path = spec.artifact
-    if path is None:
-        raise ModelError(f"model {spec.name!r}: format {fmt} needs an artifact")
-    if fmt in ("pickle", "joblib", "function"):
-        return load_pickle(spec, path, "joblib" if fmt == "joblib" else "pickle", feature_sets)
-    if fmt == "predictions":
-        return load_predictions(spec, path)
-    loader = _FILE_LOADERS.get(fmt)
-    if loader is None:
-        raise ModelError(f"model {spec.name!r}: unknown format {fmt!r}")
-    return loader(spec, path, feature_sets)
-
-
-_FILE_LOADERS: dict[str, Callable[[ModelSpec, Path, Mapping[str, list[str]] | None], Predictor]] = {
-    "lightgbm": load_lightgbm,
-    "xgboost": load_xgboost,
-    "catboost": load_catboost,
-    "onnx": load_onnx,
-}
+    if fmt.needs_artifact and spec.artifact is None:
+        raise ModelError(f"model {spec.name!r}: format {name} needs an artifact")
+    return fmt.load()(LoadRequest(spec, spec.artifact, feature_sets, models_dir, name))

@@ -12,11 +12,14 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from ..config import ModelSpec
 from ..errors import ConfigError, MissingFeatureError, ModelError
+
+if TYPE_CHECKING:  # the registry's import by config reaches here: no config, no pandas
+    import pandas as pd
+
+    from ..config import ModelSpec
 
 log = logging.getLogger(__name__)
 

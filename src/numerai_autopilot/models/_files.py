@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from ..config import ModelSpec
 from ..errors import ModelError
 from ._output import to_series
+from .formats import LoadRequest
 
 _ID_COLUMNS = ("id", "numerai_ticker", "symbol", "ticker")
 _PREDICTION_COLUMNS = ("prediction", "signal", "probability")
@@ -32,9 +31,12 @@ class PredictionsFilePredictor:
         return to_series(self.values.reindex(live.index), live.index, self.spec.name)
 
 
-def load_predictions(spec: ModelSpec, path: Path) -> PredictionsFilePredictor:
+def load_predictions(req: LoadRequest) -> PredictionsFilePredictor:
     """Read the file; the id column is the tournament's (or id/numerai_ticker/symbol/ticker,
     or the parquet index), the prediction column the only other one (or prediction/signal)."""
+    spec, path = req.spec, req.path
+    if path is None:
+        raise ModelError(f"model {spec.name!r}: format predictions needs an artifact")
     try:
         frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
     except MemoryError:

@@ -17,6 +17,7 @@ from ..config import ModelSpec
 from ..errors import ModelError
 from ._features import choose_features, select
 from ._output import require, threads, to_series
+from .formats import LoadRequest
 
 _CLASSIFIER_LOSSES = ("Logloss", "CrossEntropy")
 
@@ -82,6 +83,12 @@ class CatBoostPredictor(_NativePredictor):
         return out[:, 1] if kind == "Probability" else out
 
 
+def _unpack(req: LoadRequest) -> tuple[ModelSpec, Path, Mapping[str, list[str]] | None]:
+    if req.path is None:
+        raise ModelError(f"model {req.spec.name!r}: format {req.fmt} needs an artifact")
+    return req.spec, req.path, req.feature_sets
+
+
 def _load(spec: ModelSpec, what: str, fn: Any) -> Any:
     try:
         return fn()
@@ -93,10 +100,9 @@ def _load(spec: ModelSpec, what: str, fn: Any) -> Any:
         ) from exc
 
 
-def load_lightgbm(
-    spec: ModelSpec, path: Path, feature_sets: Mapping[str, list[str]] | None
-) -> LightGBMPredictor:
+def load_lightgbm(req: LoadRequest) -> LightGBMPredictor:
     """A LightGBM text model; always fed its stored ``feature_name()`` list, in order."""
+    spec, path, feature_sets = _unpack(req)
     lgb = require("lightgbm", spec.name)
     booster = _load(spec, "a LightGBM model", lambda: lgb.Booster(model_file=str(path)))
     return LightGBMPredictor(
@@ -104,10 +110,9 @@ def load_lightgbm(
     )
 
 
-def load_xgboost(
-    spec: ModelSpec, path: Path, feature_sets: Mapping[str, list[str]] | None
-) -> XGBoostPredictor:
+def load_xgboost(req: LoadRequest) -> XGBoostPredictor:
     """An XGBoost .json/.ubj model; features from ``Booster.feature_names`` when stored."""
+    spec, path, feature_sets = _unpack(req)
     xgb = require("xgboost", spec.name)
     booster = _load(spec, "an XGBoost model", lambda: xgb.Booster(model_file=str(path)))
     if threads():
@@ -117,10 +122,9 @@ def load_xgboost(
     )
 
 
-def load_catboost(
-    spec: ModelSpec, path: Path, feature_sets: Mapping[str, list[str]] | None
-) -> CatBoostPredictor:
+def load_catboost(req: LoadRequest) -> CatBoostPredictor:
     """A CatBoost .cbm model; classifiers give the positive class probability."""
+    spec, path, feature_sets = _unpack(req)
     cb = require("catboost", spec.name)
 
     def load() -> Any:

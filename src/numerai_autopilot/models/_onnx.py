@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from ..config import ModelSpec
 from ..errors import ModelError
 from ._features import choose_features, select
 from ._output import require, threads, to_series
+from .formats import LoadRequest
 
 _ONNX_DTYPES = {
     "tensor(float)": np.float32,
@@ -99,10 +99,11 @@ def _metadata_features(session: Any) -> list[str] | None:
     return None
 
 
-def load_onnx(
-    spec: ModelSpec, path: Path, feature_sets: Mapping[str, list[str]] | None
-) -> OnnxPredictor:
+def load_onnx(req: LoadRequest) -> OnnxPredictor:
     """An ONNX model in an onnxruntime CPU session."""
+    spec, path = req.spec, req.path
+    if path is None:
+        raise ModelError(f"model {spec.name!r}: format onnx needs an artifact")
     ort = require("onnxruntime", spec.name)
     options = ort.SessionOptions()
     if threads():
@@ -116,4 +117,4 @@ def load_onnx(
         raise
     except Exception as exc:  # a corrupt file: onnxruntime says why
         raise ModelError(f"model {spec.name!r}: cannot load {path} as ONNX: {exc}") from exc
-    return OnnxPredictor(spec, session, feature_sets)
+    return OnnxPredictor(spec, session, req.feature_sets)

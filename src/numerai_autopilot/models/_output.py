@@ -12,14 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingExtraError, ModelError
+from .formats import extra_for_library
 
-# Library -> the pip extra that installs it.
-EXTRAS = {
-    "lightgbm": "lightgbm",
-    "xgboost": "xgboost",
-    "catboost": "catboost",
-    "onnxruntime": "onnx",
-}
 _PREDICTION_COLUMNS = ("prediction", "signal", "probability")
 
 
@@ -34,7 +28,7 @@ def require(module: str, model: str) -> ModuleType:
 def missing_extra(module: str, model: str) -> MissingExtraError:
     """The error for a model whose library ``module`` is not installed."""
     top = module.split(".", maxsplit=1)[0]
-    extra = EXTRAS.get(top)
+    extra = extra_for_library(top)
     fix = (
         f"pip install 'numerai-autopilot[{extra}]'"
         if extra

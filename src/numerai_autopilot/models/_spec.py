@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config import ModelSpec
 from ..errors import ArtifactChangedError, ConfigError, ModelError
 from ..fileio import sha256_file
 from ._features import (
@@ -14,21 +14,10 @@ from ._features import (
     real_names,
     xgboost_json_features,
 )
+from .formats import FORMAT_NAMES, format_for_head, format_for_suffix, get_format
 
-_BY_SUFFIX = {
-    ".json": "xgboost",
-    ".ubj": "xgboost",
-    ".cbm": "catboost",
-    ".onnx": "onnx",
-    ".pkl": "pickle",
-    ".pickle": "pickle",
-    ".cloudpickle": "pickle",
-    ".joblib": "joblib",
-    ".csv": "predictions",
-    ".parquet": "predictions",
-}
-# Formats whose predict may be Numerai's predict(live_features, live_benchmark_models).
-_FUNCTION_LIKE = frozenset({"pickle", "joblib", "function", "entrypoint"})
+if TYPE_CHECKING:
+    from ..config import ModelSpec
 
 
 def infer_format(spec: ModelSpec, *, head: bytes | None = None) -> str:
@@ -48,20 +37,16 @@ def infer_format(spec: ModelSpec, *, head: bytes | None = None) -> str:
         raise ConfigError(f"model {spec.name!r}: no artifact, so no format to infer")
     if head is None:
         head = _head(spec.artifact)
-    if head.startswith((b"tree\n", b"tree\r\n")):
-        return "lightgbm"
-    if head.startswith(b"CBM1"):
-        return "catboost"
-    fmt = _BY_SUFFIX.get(spec.artifact.suffix.lower())
+    fmt = format_for_head(head) or format_for_suffix(spec.artifact.suffix)
     if fmt is None and not spec.artifact.exists():
         raise ModelError(f"model {spec.name!r}: artifact {spec.artifact} does not exist")
     if fmt is None:
+        loadable = [n for n in FORMAT_NAMES if get_format(n).needs_artifact]
         raise ConfigError(
             f"model {spec.name!r}: cannot tell the format of {spec.artifact.name}: set "
-            "format = one of pickle, joblib, function, lightgbm, xgboost, catboost, onnx, "
-            "predictions"
+            f"format = one of {', '.join(loadable)}"
         )
-    return fmt
+    return fmt.name
 
 
 def _head(path: Path) -> bytes:
@@ -98,7 +83,7 @@ def declared_features(
 def needs_benchmarks(spec: ModelSpec) -> bool:
     """True when the model may call for ``live_benchmark_models``: Model Upload style
     functions (pickles and entry points) take it as their second parameter."""
-    return infer_format(spec) in _FUNCTION_LIKE
+    return get_format(infer_format(spec)).user_code
 
 
 def verify_artifact(spec: ModelSpec) -> None:

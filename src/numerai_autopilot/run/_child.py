@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _platform
-from ..config import ModelSpec
+from ..config import ModelSpec, secret_env_names
 from ..errors import AutopilotError, ModelError
-from ..models import load_predictor
+from ..models import get_format, load_predictor
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,11 +46,6 @@ MAX_TEXT = 4000  # characters of an error message or traceback sent back
 # Bytes of an error message at most: two texts, each char at most 12 bytes as JSON escapes.
 MAX_ERROR_BYTES = 2 * MAX_TEXT * 12 + 1024
 OK, MEMORY, ERROR = b"K", b"M", b"E"  # first byte of a child's one message
-
-
-# Formats that run the user's own Python code: they get a private, writable copy of the frame in
-# Numerai's column order (as Numerai's hosted runner does); estimators get read-only views.
-_USER_CODE = frozenset({"pickle", "joblib", "function", "entrypoint"})
 
 
 @dataclass(frozen=True)
@@ -93,7 +88,9 @@ def child_main(job: Job, conn: Connection) -> None:
     _platform.HOST = job.host
     try:
         _isolate(job.threads, job.memory_mb, job.stderr, job.environ)
-        frame = job.frame.open(writable=job.format in _USER_CODE)
+        # The user's own Python gets a private, writable copy in Numerai's column order (as
+        # Numerai's hosted runner does); estimators get read-only views.
+        frame = job.frame.open(writable=get_format(job.format).user_code)
         predictor = load_predictor(spec, job.feature_sets, models_dir=job.models_dir)
         preds = predictor.predict(frame, job.benchmarks)
         values = preds.reindex(frame.index).to_numpy(dtype=np.float64)
@@ -127,8 +124,14 @@ def _trace(exc: BaseException) -> str:
 
 
 def secret_names(environ: Mapping[str, str]) -> list[str]:
-    """The variables a model never sees: NUMERAI_* and anything named like a credential."""
-    return [n for n in environ if n.upper().startswith("NUMERAI_") or _SECRET_NAME.search(n)]
+    """The variables a model never sees: NUMERAI_*, the seed's aliases of the secret ones
+    (NumeraiUserName...) and anything named like a credential."""
+    sealed = set(secret_env_names())
+    return [
+        n
+        for n in environ
+        if n.upper().startswith("NUMERAI_") or n in sealed or _SECRET_NAME.search(n)
+    ]
 
 
 def model_environ() -> dict[str, str]:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import _platform
 from ..config import ModelSpec
+from ..models.formats import FORMAT_NAMES, get_format
 from . import _child
 from ._child import Job, child_main
 
@@ -46,17 +47,10 @@ class Child:
         return self.started + self.timeout
 
 
-# The libraries each format imports. The fork server imports them once, so that a child does
-# not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on 2 cores;
-# measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays safe.
-_LIBRARIES = {
-    "lightgbm": ("lightgbm",),
-    "xgboost": ("xgboost",),
-    "catboost": ("catboost",),
-    "onnx": ("onnxruntime",),
-    "pickle": ("sklearn", "joblib"),
-    "joblib": ("sklearn", "joblib"),
-}
+# The fork server imports each format's libraries (the registry's ``libraries``) once, so that
+# a child does not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on
+# 2 cores; measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays
+# safe.
 _PRELOAD: list[str] = [_child.__name__]
 
 
@@ -65,7 +59,9 @@ def warm_up(formats: Iterable[str]) -> None:
     downloading), preloading the installed libraries these model formats need. The server is
     started once per process: libraries asked for later are imported by each child instead."""
     for fmt in formats:
-        for lib in _LIBRARIES.get(fmt, ()):
+        spec = get_format(fmt) if fmt in FORMAT_NAMES else None
+        libraries = spec.libraries if spec is not None and spec.preload else ()
+        for lib in libraries:
             if lib not in _PRELOAD and importlib.util.find_spec(lib) is not None:
                 _PRELOAD.append(lib)
     context()
@@ -84,18 +80,24 @@ def _context_for(method: str) -> Any:
     if method != "forkserver":
         return ctx
     ctx.set_forkserver_preload(list(_PRELOAD))
-    # Ctrl-C reaches the whole process group: the server (and the children it forks) ignore
-    # it, inherited through exec, so only the run handles it (one line, no traceback per
-    # child); children still die with the run (PDEATHSIG) or by its kill.
+    with _sigint_ignored(), _without_secrets():
+        forkserver.ensure_running()
+    return ctx
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C reaches the whole process group: a process started in this block (the fork
+    server and the children it forks, or a spawned child) ignores it, inherited through exec
+    on POSIX, so only the run handles it (one line, no traceback per child); children still
+    die with the run (PDEATHSIG, or their watch of the parent) or by its kill."""
     main = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
-        with _without_secrets():
-            forkserver.ensure_running()
+        yield
     finally:
         if main:
             signal.signal(signal.SIGINT, old)
-    return ctx
 
 
 _ENVIRON_LOCK = threading.Lock()
@@ -125,7 +127,7 @@ def start_child(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = F
         daemon=False,  # a model may use multiprocessing itself; we always reap our children
     )
     if spawned:
-        with _without_secrets():
+        with _sigint_ignored(), _without_secrets():
             process.start()
     else:
         process.start()

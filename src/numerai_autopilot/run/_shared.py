@@ -2,8 +2,8 @@
 
 Workers start from a clean fork server (no OpenMP pools, threads or secrets of the run), so
 they cannot inherit the frame by fork. Instead the run writes the frame's numeric columns once,
-as raw ``.npy`` blocks in a private folder (in ``/dev/shm`` when it exists, else a private temp
-folder: macOS, Windows), and each worker maps
+as raw ``.npy`` blocks in a private folder (in ``/dev/shm`` when it exists, else in the run's
+data dir or a private temp folder: macOS, Windows, the portable mode), and each worker maps
 them read-only: no copy, no pickle per model, the pages shared by every worker. The few other
 columns (era, data_type) and the index travel with the job: they are small.
 """
@@ -97,6 +97,8 @@ def _on_disk(frame: pd.DataFrame, shm: Path, why: str) -> SharedFrame:
 
 
 def _publish(frame: pd.DataFrame, root: Path | None) -> SharedFrame:
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)  # a frames_dir under the data dir, at first use
     _sweep(root)
     folder = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=root)
     try:

@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 def execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome]) -> int:
     """Run every stage for the ``due`` entries (their outcomes in ``outcomes``, updated and
     recorded in place); returns the bytes downloaded."""
+    with _platform.worker_mode(ctx.settings.worker_mode):
+        return _execute(ctx, due, outcomes)
+
+
+def _execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome]) -> int:
     jobs = _resolve(ctx, due, outcomes)
     # The fork server's socket and the workers' scratch files need a temporary folder.
     _platform.ensure_tempdir(ctx.settings.state_path / "tmp")
@@ -110,6 +115,7 @@ def _predict(
                 memory_mb=settings.model_memory_mb,
                 models_dir=settings.models_dir.resolve(),
                 on_result=on_result,
+                frames_dir=settings.state_path / "frames",
             )
     return preds
 

@@ -92,6 +92,7 @@ def predict_many(
     memory_mb: int | None,
     on_result: Callable[[PredictionResult], None] | None = None,
     models_dir: Path | None = None,
+    frames_dir: Path | None = None,
 ) -> list[PredictionResult]:
     """Predict every spec, each in its own forked child, at most ``workers`` at once.
 
@@ -100,6 +101,8 @@ def predict_many(
     finishes. A model that fails (error, crash, timeout, memory) gets a result with ``error``
     set (logged by the caller, which knows the stage); only an exception from ``on_result``
     stops the others (their children are killed).
+    ``frames_dir``: where the live frame's mapped file goes when the host has no /dev/shm
+    (else a private temp folder).
     """
     formats = set()
     for spec in specs:
@@ -139,7 +142,7 @@ def predict_many(
     shared: dict[Tournament, SharedFrame] = {}
     try:
         for t in {s.tournament for s in specs if s.tournament in live}:
-            shared[t] = publish(live[t].frame)
+            shared[t] = publish(live[t].frame, _platform.HOST.shm or frames_dir)
         while pending or running:
             while pending and len(running) < workers:
                 i, spec = pending.popleft()
