@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import zlib
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import numpy as np
+
+_Array: TypeAlias = "np.ndarray[Any, np.dtype[Any]]"
 
 Scale = str  # "tiny" | "full"; checked once in SyntheticData
 
@@ -103,13 +106,13 @@ def feature_count(version: str, scale: Scale) -> int:
     return _FEATURE_COUNTS[version][0 if scale == "tiny" else 1]
 
 
-def _ordered(members: np.ndarray, names: tuple[str, ...]) -> list[str]:
+def _ordered(members: _Array, names: tuple[str, ...]) -> list[str]:
     """Names at the given positions, in the order of the full list (as Numerai's sets are)."""
     return [names[i] for i in np.sort(members).tolist()]
 
 
 @functools.cache
-def _nested_sets(scale: Scale) -> tuple[np.ndarray, np.ndarray]:
+def _nested_sets(scale: Scale) -> tuple[_Array, _Array]:
     """Positions of the newest version's small and medium sets (small is inside medium)."""
     total = _FEATURE_COUNTS["v5.2"][0 if scale == "tiny" else 1]
     rng = _name_rng("feature-sets", scale)
