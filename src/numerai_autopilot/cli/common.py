@@ -73,6 +73,15 @@ SETTING_OPTIONS: dict[str, Any] = {
         int | None,
         _opt("Memory bound of each model's worker, in MB (env NUMERAI_MODEL_MEMORY_MB)"),
     ],
+    "strict_model_upload": Annotated[
+        bool | None,
+        typer.Option(
+            "--strict-model-upload/--no-strict-model-upload",
+            help="Fail a pickle whose output Numerai would refuse as a Model Upload, instead of "
+            "reporting it (env NUMERAI_STRICT_MODEL_UPLOAD)",
+            show_default=False,
+        ),
+    ],
     "log_format": Annotated[
         str | None,
         _opt(
@@ -114,7 +123,16 @@ SETTING_OPTIONS: dict[str, Any] = {
 DIRS = ("models_dir", "data_dir", "state_dir")
 API = ("api_url", "public_id", "secret_key", "http_timeout")
 ALERTS = ("notify_urls", "notify_on_success", "healthcheck_url")
-RUN = (*DIRS, *API, "workers", "model_timeout", "model_memory_mb", "log_format", *ALERTS)
+RUN = (
+    *DIRS,
+    *API,
+    "workers",
+    "model_timeout",
+    "model_memory_mb",
+    "strict_model_upload",
+    "log_format",
+    *ALERTS,
+)
 
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Debug logging, and tracebacks of errors.")

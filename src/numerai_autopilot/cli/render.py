@@ -56,6 +56,8 @@ def report(r: RunReport, *, as_json: bool, title: str = "run") -> None:
             detail = o.error or o.skip or ""
         else:
             detail = o.submission_id or ""
+        if o.warning:
+            detail = f"{detail} ({o.warning})" if detail else o.warning
         seconds = sum(o.timings.values())
         t.add_row(
             o.name,

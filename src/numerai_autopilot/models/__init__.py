@@ -4,6 +4,8 @@ Public API:
 
 - :func:`infer_format`, :func:`declared_features`, :func:`needs_benchmarks`,
   :func:`verify_artifact`: cheap, no model library imported (the run plans with them);
+- :func:`this_python`, ``NUMERAI_IMAGE_PINS``: the Python and the library versions of
+  Numerai's Model Upload images, to compare a pickle's needs with;
 - :func:`load_predictor`: loads the artifact (runs inside a prediction worker: unpickling
   executes code) and returns a :class:`Predictor`.
 
@@ -23,6 +25,7 @@ import pandas as pd
 
 from ..config import ModelSpec
 from ..errors import ModelError
+from ._compat import NUMERAI_IMAGE_PINS, this_python
 from ._files import load_predictions
 from ._native import load_catboost, load_lightgbm, load_xgboost
 from ._onnx import load_onnx
@@ -30,11 +33,13 @@ from ._python import load_entrypoint, load_pickle
 from ._spec import declared_features, infer_format, needs_benchmarks, verify_artifact
 
 __all__ = [
+    "NUMERAI_IMAGE_PINS",
     "Predictor",
     "declared_features",
     "infer_format",
     "load_predictor",
     "needs_benchmarks",
+    "this_python",
     "verify_artifact",
 ]
 

@@ -137,10 +137,18 @@ def _fail_group(ctx: RunContext, g: Group, stage: str, error: str) -> None:
     g.jobs = []
 
 
+_WHOLE_FRAME = frozenset({"pickle", "function"})
+
+
 def _declared(job: Job, fsets: Mapping[str, list[str]] | None) -> list[str] | None:
     """The features ``job`` will read ([] for blends and prediction files; None: unknown)."""
     if job.resolved.fmt in ("blend", "predictions"):
         return []
+    if job.resolved.fmt in _WHOLE_FRAME:
+        # Numerai hands a Model Upload function the whole live frame whatever ``features``
+        # says (it may read era or any feature), and a pickle may turn out to be one.
+        declared_features(job.resolved.spec, fsets)  # a wrong ``features`` still fails it
+        return None
     return declared_features(job.resolved.spec, fsets)
 
 

@@ -47,6 +47,8 @@ class Outcome:
     late: bool = False
     """Uploaded after the round's close (late policy ``submit``): Numerai counts it as late."""
     timings: dict[str, float] = field(default_factory=dict)
+    warning: str | None = None
+    """Submitted (or checked) but worth knowing: e.g. Numerai would refuse it as a Model Upload."""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
