@@ -12,6 +12,7 @@ import typer
 
 from ..errors import ExitCode
 from . import reliability_opts as ro
+from . import upload_pickle_cmd
 from .common import (
     API,
     DIRS,
@@ -135,6 +136,9 @@ def models_check(flags: Flags, only: Only = None, verbose: Verbose = False) -> N
     if result.report is not None:
         render.report(result.report, as_json=as_json, title="check")
     raise typer.Exit(result.exit_code)
+
+
+app.command("upload-pickle")(upload_pickle_cmd.upload_pickle)
 
 
 @app.command()

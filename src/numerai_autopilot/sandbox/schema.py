@@ -45,9 +45,10 @@ type Query {
   submissions(modelId: String): [Submission]
   submissionDownloadAuth(id: String): UploadAuth
   pipelineStatus(date: String, tournament: String): PipelineStatus
-  computePickleUploadAuth(filename: String!, modelId: String, tournament: Int): UploadAuth
-  computePickleDataVersions: [NamedId]
-  computePickleDockerImages: [NamedId]
+  computePickleUploadAuth(filename: String = "model.pkl", modelId: ID, tournament: Int): UploadAuth
+  computePickleDataVersions(deprecated: Boolean! = false): [ComputePickleDataVersion]
+  computePickleDockerImages(deprecated: Boolean = false): [ComputePickleDockerImage]
+  computePickles(id: ID, modelId: ID, unassigned: Boolean! = false): [ComputePickleUpload]
 }
 
 type Mutation {
@@ -56,8 +57,8 @@ type Mutation {
   createSignalsSubmission(filename: String!, tournament: Int, modelId: String,
                           triggerId: String, source: String, dataDatestamp: Int): Submission
   setSubmissionWebhook(modelId: String!, newSubmissionWebhook: String): String
-  createComputePickleUpload(filename: String!, tournament: Int, modelId: String,
-                            dataVersionId: String, dockerImageId: String): ComputePickleUpload
+  createComputePickleUpload(dataVersionId: ID, dockerImageId: ID, filename: String!,
+                            modelId: ID, source: String, tournament: Int!): ComputePickleUpload
 }
 
 type Round {
@@ -137,14 +138,31 @@ type UploadAuth {
   url: String
 }
 
-type NamedId {
-  name: String
+type ComputePickleDataVersion {
+  default: Boolean
+  deprecated: Boolean
   id: ID
+  name: String
+}
+
+type ComputePickleDockerImage {
+  default: Boolean
+  deprecated: Boolean
+  id: ID
+  name: String
 }
 
 type ComputePickleUpload {
   id: ID
   filename: String
+  modelId: String
+  dataVersion: String
+  dataVersionId: ID
+  dockerImageId: ID
+  dockerImageName: String
+  insertedAt: String
+  validationStatus: String
+  assignedModelSlots: [ID]
 }
 
 type PipelineStatus {
