@@ -10,7 +10,8 @@ from typing import Any
 import cloudpickle
 import pandas as pd
 
-from support.invariants import check_invariants
+from numerai_autopilot.cli.app import run_cli
+from support.invariants import check_invariants, iter_lines
 from support.rig import Rig
 
 
@@ -78,3 +79,20 @@ def test_strict_model_upload_fails_only_the_pickle_numerai_would_refuse(
         exit_code=1,
         failed={"netta_rufina": "would be refused as a Model Upload: returns a Series"},
     )
+
+
+def test_models_check_reports_what_numerai_would_refuse_and_submits_nothing(
+    rig: Rig, capfd: Any, monkeypatch: Any
+) -> None:
+    _models(rig)
+    for name, value in rig.env().items():
+        monkeypatch.setenv(name, value)
+    capfd.readouterr()
+    assert run_cli(["models", "check"]) == 0
+    [doc] = [d for d in iter_lines(capfd.readouterr().out) if d.get("event") == "check.summary"]
+    warned = {o["name"]: (o["status"], o.get("warning")) for o in doc["outcomes"]}
+    assert warned["anas_platyrhynchos"] == ("checked", None)
+    status, warning = warned["netta_rufina"]
+    assert status == "checked"
+    assert "would be refused as a Model Upload: returns a Series" in str(warning)
+    assert rig.sb.submissions() == []

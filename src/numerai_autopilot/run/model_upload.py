@@ -52,8 +52,12 @@ def upload_pickle(
     then upload it for ``model`` with that data version and ``image`` (names as Numerai lists
     them, or their ids). Raises ModelError (nothing uploaded) when Numerai would refuse it,
     ConfigError for a wrong model, file, version or image."""
-    if path.suffix.lower() != ".pkl" or not path.is_file():
-        raise ConfigError(f"{path}: a Model Upload is an existing .pkl file")
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    if path.suffix.lower() != ".pkl":
+        raise ConfigError(f"{path}: Numerai takes a Model Upload as a .pkl file")
+    data_version = data_version.strip()
+    data_version = data_version if data_version.startswith("v") else "v" + data_version
     version_id = _choose(client.pickles.choices("data_versions"), data_version, "--data-version")
     image_id = _choose(client.pickles.choices("images"), image, "--image")
     _same_python(image)
@@ -79,7 +83,7 @@ def check_pickle(
     rnd = client.current_round(_C)
     if rnd is None:
         raise DataError("Numerai lists no Classic round: no live data to check the pickle on")
-    version = data_version if data_version.startswith("v") else "v" + data_version
+    version = data_version if data_version.startswith("v") else "v" + data_version  # 5.2 too
     listed = client.list_datasets(_C, rnd.number)
     cache = DataCache(settings.state_path / "cache", client)
     live_name = f"{version}/live.parquet"
