@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from numerai_autopilot.data import resolve_version
+from numerai_autopilot.data import (
+    default_data_version,
+    newer_versions,
+    newest_version,
+    resolve_version,
+)
 from numerai_autopilot.errors import ConfigError
 from numerai_autopilot.tournaments import Tournament
 
@@ -21,10 +26,21 @@ LISTED = [
 ]
 
 
-def test_newest_version_with_a_live_file_is_chosen_numerically() -> None:
-    assert resolve_version(LISTED, Tournament.CLASSIC, None) == "v5.10"
+def test_newest_version_with_a_live_file_is_found_numerically() -> None:
+    assert newest_version(LISTED, Tournament.CLASSIC) == "v5.10"
+    assert newest_version(LISTED, Tournament.SIGNALS) == "v2.1"
+    assert newest_version(LISTED, Tournament.CRYPTO) == "v2.0"
+    assert newer_versions(LISTED, Tournament.CLASSIC, "v5.2") == ["v5.9", "v5.10"]
+    assert newer_versions(LISTED, Tournament.SIGNALS, "v2.1") == []
+
+
+def test_no_version_named_means_the_written_default_never_the_newest() -> None:
+    assert default_data_version(Tournament.CLASSIC) == "v5.2"
+    assert resolve_version(LISTED, Tournament.CLASSIC, None) == "v5.2"  # v5.10 is listed
     assert resolve_version(LISTED, Tournament.SIGNALS, None) == "v2.1"
     assert resolve_version(LISTED, Tournament.CRYPTO, None) == "v2.0"
+    with pytest.raises(ConfigError, match=r"the default data version v5\.2 is not available"):
+        resolve_version(["v5.3/live.parquet"], Tournament.CLASSIC, None)
 
 
 def test_wanted_version_is_accepted_with_or_without_the_v() -> None:

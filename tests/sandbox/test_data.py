@@ -59,7 +59,10 @@ def test_lists_dataset_names_exactly_like_numerai(data: SyntheticData) -> None:
             "validation_benchmark_models.parquet",
         )
     }
-    assert {n.split("/")[0] for n in classic} == {"v5.0", "v5.1", "v5.2"}
+    assert {n.split("/")[0] for n in classic} == {"v5.0", "v5.1", "v5.2", "v5.3"}
+    assert {n.removeprefix("v5.3/") for n in classic if n.startswith("v5.3/")} == {
+        n.removeprefix("v5.2/") for n in classic if n.startswith("v5.2/")
+    }
     assert "signals/v2.1/live.parquet" in data.list_datasets(SIGNALS)
     assert "signals/v2.0/live.parquet" in data.list_datasets(SIGNALS)
     assert "signals/v2.1/live_example_preds.parquet" in data.list_datasets(SIGNALS)
@@ -336,3 +339,19 @@ def test_full_size_live_round_has_v52_shape_and_builds_in_seconds(tmp_path: Path
         started = time.perf_counter()
         d.dataset_path(CLASSIC, 900, "v5.2/live.parquet")
         assert time.perf_counter() - started < 0.1  # cached
+
+
+def test_v53_appends_quantum_features_and_changes_the_small_set(data: SyntheticData) -> None:
+    """As Numerai's v5.3: v5.2's features and their values, plus new ones (the "quantum"
+    set), and a "small" set that now holds some of them: a v5.2 "small" model sees a change."""
+    old, new = data.feature_sets("v5.2"), data.feature_sets("v5.3")
+    assert new["all"][: len(old["all"])] == old["all"]
+    assert new["quantum"] == new["all"][len(old["all"]) :] and new["quantum"]
+    assert set(new["small"]) != set(old["small"]) and len(new["small"]) == len(old["small"])
+    assert set(new["small"]) & set(new["quantum"])
+    live52 = read(data, CLASSIC, "v5.2/live.parquet")
+    live53 = read(data, CLASSIC, "v5.3/live.parquet")
+    pd.testing.assert_frame_equal(live53[live52.columns], live52)
+    assert set(new["quantum"]) <= set(live53.columns)
+    bench = read(data, CLASSIC, "v5.3/live_benchmark_models.parquet")
+    assert all(c.startswith("v53_") for c in bench.columns)

@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 
 from ..errors import ExitCode
-from . import glance_cmd, init_cmd, schedule_cmd, shard_cmd, submit_cmd, watch_cmd
+from . import (
+    glance_cmd,
+    init_cmd,
+    schedule_cmd,
+    shard_cmd,
+    submit_cmd,
+    upload_pickle_cmd,
+    watch_cmd,
+)
 from . import reliability_opts as ro
 from .common import (
     API,
@@ -182,6 +190,9 @@ def models_check(
     if result.report is not None:
         render.report(result.report, as_json=as_json, title="check", verbose=verbose)
     raise typer.Exit(result.exit_code)
+
+
+app.command("upload-pickle")(upload_pickle_cmd.upload_pickle)
 
 
 @app.command()

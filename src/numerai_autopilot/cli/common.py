@@ -80,6 +80,15 @@ SETTING_OPTIONS: dict[str, Any] = {
             "/proc or libc: what macOS and Windows get) (env NUMERAI_WORKER_MODE)"
         ),
     ],
+    "strict_model_upload": Annotated[
+        bool | None,
+        typer.Option(
+            "--strict-model-upload/--no-strict-model-upload",
+            help="Fail a pickle whose output Numerai would refuse as a Model Upload, instead of "
+            "reporting it (env NUMERAI_STRICT_MODEL_UPLOAD)",
+            show_default=False,
+        ),
+    ],
     "log_format": Annotated[
         str | None,
         _opt(

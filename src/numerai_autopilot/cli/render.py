@@ -68,6 +68,8 @@ def report(r: RunReport, *, as_json: bool, title: str = "run", verbose: bool = F
         else:  # a submission id too long for the room: its start (whole in --json, history)
             sid = o.submission_id or ""
             details.append(sid if len(sid) <= room else sid[: max(8, room - 1)] + "…")
+        if o.warning:  # e.g. Numerai would refuse this pickle as a Model Upload
+            details[-1] = f"{details[-1]} ({o.warning})" if details[-1] else o.warning
     where = "" if many or not tournaments else f" ({tournaments[0]})"
     t = _tables.table(
         f"numerai-autopilot {title} {r.run_id or ''}".strip() + where, head, ["submission / reason"]

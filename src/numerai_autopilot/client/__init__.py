@@ -6,6 +6,7 @@ retries mutations into duplicates and never checks the upload PUT (numerai-facts
 - :class:`NumeraiClient` -- the calls a submission tool needs
 - :func:`client_from_settings` -- the client for the configured key, timeout and clock
 - :class:`RoundInfo`, :class:`AccountModel`, :class:`SubmissionInfo` -- what they return
+- :class:`PickleUpload` -- a Model Upload as ``NumeraiClient.pickles.list`` returns it
 - :class:`RetryPolicy` -- the bounds (attempts, deadline, backoff) every call retries within
 - :func:`take_snapshot`, :class:`Snapshot` -- rounds and models of several tournaments in one query
 - :func:`transport_error` -- an httpx transport failure as our error, for other httpx callers
@@ -16,6 +17,7 @@ Errors are those of :mod:`numerai_autopilot.errors` (``NumeraiError`` and its br
 from ._classify import transport_error
 from ._client import NumeraiClient
 from ._factory import client_from_settings
+from ._pickles import PickleUpload
 from ._retry import RetryPolicy
 from ._snapshot import Snapshot, take_snapshot
 from ._types import AccountModel, RoundInfo, SubmissionInfo
@@ -23,6 +25,7 @@ from ._types import AccountModel, RoundInfo, SubmissionInfo
 __all__ = [
     "AccountModel",
     "NumeraiClient",
+    "PickleUpload",
     "RetryPolicy",
     "RoundInfo",
     "Snapshot",

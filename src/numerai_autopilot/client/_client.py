@@ -23,6 +23,7 @@ from ._parse import (
     parse_round,
     parse_url,
 )
+from ._pickles import PickleUploads
 from ._retry import RetryPolicy
 from ._second_look import settle
 from ._submissions import selected_in, submissions_of_model, webhook_accepted
@@ -82,6 +83,8 @@ class NumeraiClient:
             clock=clock,
         )
         self._uploader = Uploader(self._http, self._gql, self._retry)
+        self.pickles = PickleUploads(self._http, self._gql, self._retry)
+        """Model Uploads: choices, upload, list."""
 
     def __repr__(self) -> str:
         return f"NumeraiClient({self._url!r})"

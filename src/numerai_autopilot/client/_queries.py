@@ -124,3 +124,53 @@ mutation($modelId: String! $newSubmissionWebhook: String) {
   setSubmissionWebhook(modelId: $modelId newSubmissionWebhook: $newSubmissionWebhook)
 }
 """
+
+# --- Model Uploads (pickles Numerai runs), as numerapi's model_upload sends them ------------------
+PICKLE_DATA_VERSIONS = """
+query {
+  computePickleDataVersions {
+    id
+    name
+  }
+}
+"""
+
+PICKLE_DOCKER_IMAGES = """
+query {
+  computePickleDockerImages {
+    id
+    name
+  }
+}
+"""
+
+PICKLE_UPLOAD_AUTH = """
+query($filename: String! $modelId: ID) {
+  computePickleUploadAuth(filename: $filename modelId: $modelId) {
+    filename
+    url
+  }
+}
+"""
+
+CREATE_PICKLE_UPLOAD = """
+mutation($filename: String! $tournament: Int! $modelId: ID $dataVersionId: ID
+         $dockerImageId: ID) {
+  createComputePickleUpload(filename: $filename tournament: $tournament modelId: $modelId
+                            dataVersionId: $dataVersionId dockerImageId: $dockerImageId) {
+    id
+  }
+}
+"""
+
+PICKLES = """
+query($modelId: ID) {
+  computePickles(modelId: $modelId) {
+    id
+    filename
+    dataVersion
+    dockerImageName
+    validationStatus
+  }
+}
+"""

@@ -42,6 +42,9 @@ class ModelSpec:
     timeout: float | None = None
     memory_mb: int | None = None
     enabled: bool = True
+    strict_model_upload: bool = False
+    """A pickled function whose output Numerai would refuse as a Model Upload fails the model
+    (otherwise the run reports it and submits)."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,11 @@ def parse_models(raw: Mapping[str, Any], path: Path) -> ModelsConfig:
                 timeout=e.timeout or defaults.timeout,
                 memory_mb=e.memory_mb or defaults.memory_mb,
                 enabled=e.enabled,
+                strict_model_upload=(
+                    e.strict_model_upload
+                    if e.strict_model_upload is not None
+                    else defaults.strict_model_upload
+                ),
             )
         )
     names: dict[str, ModelSpec] = {}

@@ -32,6 +32,7 @@ class ModelDefaults(_Strict):
     rank: bool = False
     timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
     memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
+    strict_model_upload: bool = False
 
 
 class _ModelEntry(_Strict):
@@ -48,6 +49,7 @@ class _ModelEntry(_Strict):
     timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
     memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
     enabled: bool = True
+    strict_model_upload: bool | None = None
 
     @field_validator("format")
     @classmethod

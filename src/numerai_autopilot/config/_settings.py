@@ -34,6 +34,7 @@ _SETTINGS_ENV = {
     "model_timeout": "NUMERAI_MODEL_TIMEOUT",
     "model_memory_mb": "NUMERAI_MODEL_MEMORY_MB",
     "worker_mode": "NUMERAI_WORKER_MODE",
+    "strict_model_upload": "NUMERAI_STRICT_MODEL_UPLOAD",
     "http_timeout": "NUMERAI_HTTP_TIMEOUT",
     "log_format": "NUMERAI_LOG_FORMAT",
     "notify_urls": "NUMERAI_NOTIFY_URLS",
@@ -76,6 +77,9 @@ class Settings(BaseModel):
     model_memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
     worker_mode: Literal["auto", "portable"] = "auto"
     """``portable``: spawned workers and a frame file in the data dir, as on macOS/Windows."""
+    strict_model_upload: bool = False
+    """Fail a pickled function whose output Numerai would refuse as a Model Upload (every
+    model; the models file can also ask it per model)."""
     http_timeout: float = Field(default=30.0, gt=0, le=MAX_HTTP_TIMEOUT, allow_inf_nan=False)
     log_format: Literal["auto", "rich", "json"] = "auto"
     notify_urls: SecretStr | None = None

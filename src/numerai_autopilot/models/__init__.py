@@ -5,6 +5,8 @@ Public API:
 - :mod:`.formats`: the registry of formats (:data:`~.formats.REGISTRY`), one entry each;
 - :func:`infer_format`, :func:`declared_features`, :func:`needs_benchmarks`,
   :func:`verify_artifact`: cheap, no model library imported (the run plans with them);
+- :func:`this_python`, ``NUMERAI_IMAGE_PINS``: the Python and the library versions of
+  Numerai's Model Upload images, to compare a pickle's needs with;
 - :func:`load_predictor`: loads the artifact (runs inside a prediction worker: unpickling
   executes code) and returns a :class:`Predictor`.
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ModelError
+from ._compat import NUMERAI_IMAGE_PINS, this_python
 from ._spec import declared_features, infer_format, needs_benchmarks, verify_artifact
 from .formats import REGISTRY, FormatSpec, LoadRequest, Predictor, get_format
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from ..config import ModelSpec
 
 __all__ = [
+    "NUMERAI_IMAGE_PINS",
     "REGISTRY",
     "FormatSpec",
     "Predictor",
@@ -35,6 +39,7 @@ __all__ = [
     "infer_format",
     "load_predictor",
     "needs_benchmarks",
+    "this_python",
     "verify_artifact",
 ]
 

@@ -86,6 +86,53 @@ def to_series(raw: Any, index: pd.Index, model: str) -> pd.Series:
     return pd.Series(values, index=index, dtype=np.float64, name="prediction")
 
 
+def model_upload_refusal(raw: Any, live_index: pd.Index) -> str | None:
+    """Why Numerai would refuse ``raw``, a Model Upload function's output, or None.
+
+    First its runner's checks (numerai-predict: exactly a ``pd.DataFrame``, not empty, no NaN
+    in any column, the first column within [0, 1]), then its backend's, on the CSV the runner
+    writes (index and every column): a submission is exactly ``id,prediction`` (or
+    ``probability``) with every live id once.
+    """
+    if raw is None:
+        return "returns None"
+    if type(raw) is not pd.DataFrame:
+        kind = "numpy ndarray" if isinstance(raw, np.ndarray) else type(raw).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        return f"returns {article} {kind}, not a pandas DataFrame"
+    if len(raw) == 0:
+        return "returns no rows"
+    nan = [str(c) for c in raw.columns if raw[c].isna().any()]
+    if nan:
+        return f"returns NaN in column {nan[0]!r}"
+    first = raw.iloc[:, 0] if raw.shape[1] else None
+    if first is None:
+        return "returns a DataFrame without columns"
+    try:
+        inside = bool(first.between(0, 1).all())
+    except TypeError:  # the runner's between() raises on text, and refuses the pickle
+        return f"its first column {str(raw.columns[0])!r} is not numbers"
+    if not inside:
+        return f"its first column {str(raw.columns[0])!r} has values outside [0, 1]"
+    if raw.shape[1] > 1:
+        names = ", ".join(repr(str(c)) for c in raw.columns[:5])
+        return (
+            f"returns {raw.shape[1]} columns ({names}): the CSV Numerai writes would not be "
+            "a submission of exactly id and prediction"
+        )
+    if str(raw.columns[0]) not in ("prediction", "probability"):
+        return f"its column is named {str(raw.columns[0])!r}, not 'prediction'"
+    if raw.index.name != "id":
+        return "its index is not named 'id': the CSV Numerai writes would have no id column"
+    if raw.index.has_duplicates:
+        return "returns duplicate ids"
+    missing = len(live_index.difference(raw.index))
+    unknown = len(raw.index.difference(live_index))
+    if missing or unknown:
+        return f"its ids are not the live ids ({missing} missing, {unknown} unknown)"
+    return None
+
+
 def _one_column(frame: pd.DataFrame, model: str) -> pd.Series:
     if frame.shape[1] == 1:
         return frame.iloc[:, 0]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pickle
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,21 +18,32 @@ import pandas as pd
 
 from ..config import ModelSpec
 from ..errors import ModelError
+from ._compat import missing_attribute, moved_module, other_python
 from ._features import choose_features, real_names, select
-from ._output import missing_extra, require, threads, to_series
+from ._output import missing_extra, model_upload_refusal, require, threads, to_series
 
 
 class FunctionPredictor:
     """Numerai's Model Upload convention: ``predict(live_features)`` or
-    ``predict(live_features, live_benchmark_models)``, told apart by counting parameters."""
+    ``predict(live_features, live_benchmark_models)``, told apart as numerai-predict does:
+    ``len(inspect.signature(f).parameters)`` (defaults and ``*args`` count).
 
-    def __init__(self, spec: ModelSpec, fn: Callable[..., Any]) -> None:
+    ``model_upload``: a pickled function, so its raw output is checked against what Numerai
+    would accept (``refusal`` says why not); with ``spec.strict_model_upload`` that is an error.
+    """
+
+    def __init__(
+        self, spec: ModelSpec, fn: Callable[..., Any], *, model_upload: bool = False
+    ) -> None:
         self.spec = spec
         self.fn = fn
+        self.model_upload = model_upload
+        self.refusal: str | None = None
         try:
             self.arity = len(inspect.signature(fn).parameters)
         except (TypeError, ValueError):  # builtins without a signature: the one-argument form
             self.arity = 1
+            self.refusal = "Numerai's runner cannot read its signature"
         if self.arity not in (1, 2):
             raise ModelError(
                 f"model {spec.name!r}: predict takes {self.arity} parameters; Numerai calls it "
@@ -41,6 +51,7 @@ class FunctionPredictor:
             )
 
     def predict(self, live: pd.DataFrame, benchmarks: pd.DataFrame | None) -> pd.Series:
+        ids = live.index  # the function may edit its (private) frame in place
         if self.arity == 2:
             if benchmarks is None:
                 raise ModelError(
@@ -50,7 +61,13 @@ class FunctionPredictor:
             raw = _call(self.spec, self.fn, live, benchmarks)
         else:
             raw = _call(self.spec, self.fn, live)
-        return to_series(raw, live.index, self.spec.name)
+        if self.model_upload:
+            self.refusal = self.refusal or model_upload_refusal(raw, ids)
+            if self.refusal is not None and self.spec.strict_model_upload:
+                raise ModelError(
+                    f"model {self.spec.name!r} would be refused as a Model Upload: {self.refusal}"
+                )
+        return to_series(raw, ids, self.spec.name)
 
 
 def _call(spec: ModelSpec, fn: Callable[..., Any], *args: Any) -> Any:
@@ -75,6 +92,8 @@ class EstimatorPredictor:
         self.library = type(model).__module__.split(".")[0]
         self.stored = real_names(_stored_names(model))
         self.width = _width(model)
+        self.refusal: str | None = None
+        """Set when the entry says ``format = "function"``: Numerai could not call it."""
 
     def predict(self, live: pd.DataFrame, benchmarks: pd.DataFrame | None) -> pd.Series:
         names = choose_features(
@@ -137,35 +156,59 @@ def _width(model: Any) -> int | None:
 def load_pickle(
     spec: ModelSpec, path: Path, fmt: str, feature_sets: Mapping[str, list[str]] | None
 ) -> FunctionPredictor | EstimatorPredictor:
-    """Unpickle (``pickle`` also reads cloudpickle files; ``joblib`` its own format) and wrap
-    what was inside: a function, or an estimator."""
+    """Unpickle as Numerai's runner does (``pd.read_pickle``: plain pickle, which also reads
+    cloudpickle files, then pandas' compat unpickler for pickles of older pandas), or with
+    ``joblib`` for its own format, and wrap what was inside: a function, or an estimator."""
     try:
         if fmt == "joblib":
             import joblib
 
             obj = joblib.load(path)
         else:
-            with path.open("rb") as f:
-                obj = pickle.load(f)
+            obj = pd.read_pickle(path)
     except ModuleNotFoundError as exc:
-        raise missing_extra(exc.name or "?", spec.name) from exc
+        name = exc.name or "?"
+        raise moved_module(name, spec.name) or missing_extra(name, spec.name) from exc
     except MemoryError:
         raise
-    except Exception as exc:  # corrupt file, or an error in the pickle's own code
+    except Exception as exc:  # corrupt file, a version mismatch, or the pickle's own code
+        known = None
+        if isinstance(exc, AttributeError):
+            known = missing_attribute(exc, spec.name)
+        elif isinstance(exc, TypeError):
+            known = other_python(exc, spec.name)
+        if known is not None:
+            raise known from exc
         raise ModelError(
             f"model {spec.name!r}: cannot unpickle {path}: {type(exc).__name__}: {exc}"
         ) from exc
-    return wrap_object(spec, obj, feature_sets)
+    return wrap_object(spec, obj, feature_sets, model_upload=fmt != "joblib")
 
 
 def wrap_object(
-    spec: ModelSpec, obj: Any, feature_sets: Mapping[str, list[str]] | None
+    spec: ModelSpec,
+    obj: Any,
+    feature_sets: Mapping[str, list[str]] | None,
+    *,
+    model_upload: bool = False,
 ) -> FunctionPredictor | EstimatorPredictor:
-    """A function becomes a FunctionPredictor, an object with ``predict`` an EstimatorPredictor."""
-    if hasattr(obj, "predict") and not inspect.isfunction(obj):
-        return EstimatorPredictor(spec, obj, feature_sets)
+    """A callable becomes a FunctionPredictor (called itself, as Numerai calls a Model Upload,
+    even when it also has ``predict``); an object with only ``predict`` an EstimatorPredictor.
+    ``model_upload``: a pickle, whose function output is checked against Numerai's contract."""
     if callable(obj):
-        return FunctionPredictor(spec, obj)
+        return FunctionPredictor(spec, obj, model_upload=model_upload)
+    if hasattr(obj, "predict"):
+        predictor = EstimatorPredictor(spec, obj, feature_sets)
+        if spec.format == "function":  # declared a Model Upload, but Numerai cannot call it
+            predictor.refusal = (
+                f"it is a {type(obj).__name__}, an estimator that is not callable (Numerai "
+                "calls the pickle itself, never its predict)"
+            )
+            if spec.strict_model_upload:
+                raise ModelError(
+                    f"model {spec.name!r} would be refused as a Model Upload: {predictor.refusal}"
+                )
+        return predictor
     raise ModelError(
         f"model {spec.name!r}: the artifact holds a {type(obj).__name__}, neither a predict "
         "function nor an object with a predict method"

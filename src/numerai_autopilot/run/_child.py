@@ -1,7 +1,8 @@
 """The child side of a prediction worker: isolate, load, predict, answer once, exit.
 
 The answer is one message of raw bytes (never a pickle: the parent must not run code a model
-crafted): ``K`` + float64 values, ``M`` (out of memory), or ``E`` + JSON error.
+crafted): ``K`` + float64 values (+ a UTF-8 note: why Numerai would refuse the model as a Model
+Upload), ``M`` (out of memory), or ``E`` + JSON error.
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def child_main(job: Job, conn: Connection) -> None:
         predictor = load_predictor(spec, job.feature_sets, models_dir=job.models_dir)
         preds = predictor.predict(frame, job.benchmarks)
         values = preds.reindex(frame.index).to_numpy(dtype=np.float64)
-        conn.send_bytes(OK + values.tobytes())
+        # After the values: why Numerai would refuse this pickle as a Model Upload, if it would.
+        note = str(getattr(predictor, "refusal", None) or "")[:MAX_TEXT].encode("utf-8")
+        conn.send_bytes(OK + values.tobytes() + note)
     except MemoryError:
         conn.send_bytes(MEMORY)
     except ModelError as exc:

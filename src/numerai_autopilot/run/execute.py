@@ -8,6 +8,7 @@ there is work: this module loads pandas.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 
@@ -100,6 +101,9 @@ def _predict(
             if r.error is not None or r.predictions is None:
                 ctx.fail(job.outcome, "predict", str(r.error or "no predictions"))
                 return
+            if r.refusal is not None:
+                job.outcome.warning = f"would be refused as a Model Upload: {r.refusal}"
+                log.warning("model %s %s", r.name, job.outcome.warning)
             preds[r.name] = r.predictions
             job.outcome.stage = "predict"
             ctx.emit("predicted", job.outcome)
@@ -108,7 +112,7 @@ def _predict(
         live = {t: g.live for t, g in layer.items() if g.live is not None}
         with ctx.timer.stage("predict"):
             predict_many(
-                _cheapest_first(ctx, [j.resolved.spec for j in jobs.values()]),
+                _cheapest_first(ctx, [_strict(ctx, j.resolved.spec) for j in jobs.values()]),
                 live,
                 workers=settings.workers,
                 timeout=settings.model_timeout,
@@ -118,6 +122,13 @@ def _predict(
                 frames_dir=settings.state_path / "frames",
             )
     return preds
+
+
+def _strict(ctx: RunContext, spec: ModelSpec) -> ModelSpec:
+    """The spec with the run's --strict-model-upload applied (either one makes it strict)."""
+    if ctx.settings.strict_model_upload and not spec.strict_model_upload:
+        return dataclasses.replace(spec, strict_model_upload=True)
+    return spec
 
 
 def _cheapest_first(ctx: RunContext, specs: list[ModelSpec]) -> list[ModelSpec]:

@@ -3,12 +3,13 @@ once, load each live frame once with only the columns its models read."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from ..data import DataCache, load_frame, read_feature_sets, resolve_version
+from ..data import DataCache, load_frame, newer_versions, read_feature_sets, resolve_version
 from ..errors import AutopilotError, UnreadableDataError
 from ..models import declared_features
 from ..tournaments import Tournament
@@ -18,6 +19,7 @@ from .job import Job
 from .worker import LiveData
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,6 +52,19 @@ def group(ctx: RunContext, jobs: Sequence[Job]) -> list[Group]:
         if g is None:
             g = groups[(t, version)] = Group(t, rnd.number, version, frozenset(listed[t]))
         g.jobs.append(job)
+    for g in groups.values():
+        newer = newer_versions(list(g.listed), g.tournament, g.version)
+        if newer:  # said, never acted on: a new version can change what a model reads
+            names = ", ".join(j.name for j in g.jobs)
+            log.warning(
+                "%s data %s is listed, newer than %s which %s use(s): set data_version = "
+                '"%s" for a model once it is checked on it',
+                g.tournament.label,
+                ", ".join(newer),
+                g.version,
+                names,
+                newer[-1],
+            )
     return list(groups.values())
 
 
@@ -148,10 +163,18 @@ def _fail_group(ctx: RunContext, g: Group, stage: str, error: str) -> None:
     g.jobs = []
 
 
+_WHOLE_FRAME = frozenset({"pickle", "function"})
+
+
 def _declared(job: Job, fsets: Mapping[str, list[str]] | None) -> list[str] | None:
     """The features ``job`` will read ([] for blends and prediction files; None: unknown)."""
     if job.resolved.fmt in ("blend", "predictions"):
         return []
+    if job.resolved.fmt in _WHOLE_FRAME:
+        # Numerai hands a Model Upload function the whole live frame whatever ``features``
+        # says (it may read era or any feature), and a pickle may turn out to be one.
+        declared_features(job.resolved.spec, fsets)  # a wrong ``features`` still fails it
+        return None
     return declared_features(job.resolved.spec, fsets)
 
 

@@ -51,6 +51,8 @@ class Outcome:
     """What the model printed while predicting (its library's warnings too), bounded."""
     stats: dict[str, float | int | None] | None = None
     """``models check``: rows, mean, std, corr_example of its predictions (check_stats.py)."""
+    warning: str | None = None
+    """Submitted (or checked) but worth knowing: e.g. Numerai would refuse it as a Model Upload."""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

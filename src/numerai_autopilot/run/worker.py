@@ -81,6 +81,8 @@ class PredictionResult:
     seconds: float
     output: str = ""
     """What the model printed (stdout and stderr, bounded: see _capture.py)."""
+    refusal: str | None = None
+    """Why Numerai would refuse this pickle as a Model Upload (it predicted here)."""
 
 
 def predict_many(
@@ -265,11 +267,13 @@ def _decode(child: Child, message: bytes) -> PredictionResult:
     kind, body = message[:1], message[1:]
     name = child.spec.name
     if kind == OK:
-        values = np.frombuffer(body, dtype=np.float64) if len(body) % 8 == 0 else np.empty(0)
-        if len(values) != len(child.frame_index):
+        size = 8 * len(child.frame_index)
+        if len(body) < size:
             return _failed(child, WorkerError(f"model {name!r}: worker sent a truncated result"))
+        values = np.frombuffer(body[:size], dtype=np.float64)
+        refusal = body[size:].decode("utf-8", errors="replace") or None
         preds = pd.Series(values.copy(), index=child.frame_index, name="prediction")
-        return PredictionResult(name, preds, None, _elapsed(child))
+        return PredictionResult(name, preds, None, _elapsed(child), refusal)
     if kind == MEMORY:
         return _failed(
             child,

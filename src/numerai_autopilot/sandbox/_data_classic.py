@@ -64,7 +64,7 @@ class ClassicData:
         self._max = feature_count(CLASSIC_VERSIONS[-1], scale)
 
     @functools.cached_property
-    def _signal(self) -> tuple[np.ndarray, np.ndarray]:
+    def _signal(self) -> tuple[fr.Array, fr.Array]:
         """Positions and weights of the features the target depends on (inside v5.0's list)."""
         oldest = CLASSIC_VERSIONS[0]
         sets = feature_sets(oldest, self.scale)
@@ -146,7 +146,7 @@ class ClassicData:
         self, version: str, rows: _Rows, eras: list[str], data_type: str, *, with_targets: bool
     ) -> bytes:
         names = feature_sets(version, self.scale)["all"]
-        columns: dict[str, np.ndarray | list[str]] = {
+        columns: dict[str, fr.Array | list[str]] = {
             "era": eras,
             "data_type": [data_type] * len(eras),
         }
@@ -169,7 +169,7 @@ class ClassicData:
         self, version: str, rows: _Rows, gen: np.random.Generator, eras: list[str] | None
     ) -> bytes:
         prefix = "v" + version[1:].replace(".", "")
-        columns: dict[str, np.ndarray | list[str]] = {} if eras is None else {"era": eras}
+        columns: dict[str, fr.Array | list[str]] = {} if eras is None else {"era": eras}
         for stem, noise in _BENCHMARKS:
             columns[f"{prefix}_lgbm_{stem}"] = fr.ranked_prediction(
                 rows.signal, noise, gen, rows.era_size
@@ -180,12 +180,12 @@ class ClassicData:
 @dataclass(frozen=True)
 class _Rows:
     ids: list[str]
-    features: np.ndarray  # (features, rows) int8
-    signal: np.ndarray  # (rows,) float32, unit variance
+    features: fr.Array  # (features, rows) int8
+    signal: fr.Array  # (rows,) float32, unit variance
     era_size: int
 
 
-def _preds(ids: list[str], values: np.ndarray, eras: list[str] | None) -> bytes:
-    columns: dict[str, np.ndarray | list[str]] = {} if eras is None else {"era": eras}
+def _preds(ids: list[str], values: fr.Array, eras: list[str] | None) -> bytes:
+    columns: dict[str, fr.Array | list[str]] = {} if eras is None else {"era": eras}
     columns["prediction"] = values
     return fr.parquet_bytes(fr.table(columns, ("id", ids)))

@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 
 from ._data_names import stable_int
 
-FloatArray = np.ndarray
+Array: TypeAlias = np.ndarray[Any, np.dtype[Any]]
+FloatArray: TypeAlias = Array
 Table: TypeAlias = Any  # pyarrow ships no type hints
 
 # Gaussian quintile edges: features are equal-frequency bins 0..4, as Numerai's are.
@@ -45,7 +46,7 @@ def hex_ids(gen: np.random.Generator, count: int) -> list[str]:
 
 def feature_block(
     seed: int, stream: str, *, rows: int, count: int, max_count: int, chunk: int = 4096
-) -> np.ndarray:
+) -> Array:
     """Feature values, shape (count, rows), int8 in 0..4, equal-frequency bins.
 
     Feature j is a fixed mix of a few shared factors plus its own noise, so features correlate
@@ -70,7 +71,7 @@ def feature_block(
     return out
 
 
-def latent_signal(features: np.ndarray, positions: np.ndarray, weights: np.ndarray) -> FloatArray:
+def latent_signal(features: Array, positions: Array, weights: Array) -> FloatArray:
     """The hidden linear signal: a weighted sum of a few centred features, unit variance."""
     picked = features[positions].astype(np.float32) - np.float32(2.0)
     signal: FloatArray = weights.astype(np.float32) @ picked
@@ -114,7 +115,7 @@ def ranked_prediction(
 
 
 def table(
-    columns: Mapping[str, np.ndarray | list[str]], index: tuple[str, list[str]] | None = None
+    columns: Mapping[str, Array | list[str]], index: tuple[str, list[str]] | None = None
 ) -> Table:
     """An Arrow table from column arrays, with pandas metadata making ``index`` the index.
 

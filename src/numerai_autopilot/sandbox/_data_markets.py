@@ -44,7 +44,7 @@ def _universe(
     return sorted(np.asarray(pool)[live].tolist())
 
 
-def _signal(features: np.ndarray, seed: int, stream: str) -> np.ndarray:
+def _signal(features: fr.Array, seed: int, stream: str) -> fr.Array:
     gen = fr.rng(seed, stream)
     positions = np.arange(min(6, features.shape[0]))
     return fr.latent_signal(features, positions, gen.standard_normal(positions.size))
@@ -80,7 +80,7 @@ class MarketsData:
             count=count,
             max_count=len(SIGNALS_FEATURES),
         )
-        columns: dict[str, np.ndarray | list[str]] = {
+        columns: dict[str, fr.Array | list[str]] = {
             "numerai_ticker": tickers,
             "data_type": ["live"] * len(tickers),
         }
@@ -97,7 +97,7 @@ class MarketsData:
 
     def _signals_history(
         self, version: str, kind: str
-    ) -> tuple[dict[str, np.ndarray | list[str]], np.ndarray]:
+    ) -> tuple[dict[str, fr.Array | list[str]], fr.Array]:
         eras, per_era = _HISTORY[self.scale]
         first = 1 if kind == "train" else eras + 5
         pool = ticker_pool(_SIGNALS_UNIVERSE[self.scale][1])
@@ -115,7 +115,7 @@ class MarketsData:
         )
         signal = _signal(block, self.seed, "signals-weights")
         era_names = [f"{first + e:04d}" for e in range(eras) for _ in range(per_era)]
-        columns: dict[str, np.ndarray | list[str]] = {
+        columns: dict[str, fr.Array | list[str]] = {
             "numerai_ticker": tickers,
             "era": era_names,
             "data_type": [kind] * len(tickers),
@@ -162,7 +162,7 @@ class MarketsData:
         block = fr.feature_block(
             self.seed, f"crypto-live-{round_number}", rows=len(symbols), count=n, max_count=n
         )
-        columns: dict[str, np.ndarray | list[str]] = {"symbol": symbols}
+        columns: dict[str, fr.Array | list[str]] = {"symbol": symbols}
         columns.update(zip(CRYPTO_FEATURES, block, strict=True))
         signal = _signal(block, self.seed, "crypto-weights")
         gen = fr.rng(self.seed, "crypto-live-preds", round_number)
@@ -184,7 +184,7 @@ class MarketsData:
         target = fr.binned_target(
             gen.standard_normal(rows, dtype=np.float32), 1.0, gen, len(symbols)
         )
-        columns: dict[str, np.ndarray | list[str]] = {
+        columns: dict[str, fr.Array | list[str]] = {
             "symbol": symbols * eras,
             "date": [str(d) for d in dates for _ in symbols],
             "target": target,

@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import zlib
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
 import numpy as np
+
+_Array: TypeAlias = "np.ndarray[Any, np.dtype[Any]]"
 
 Scale = str  # "tiny" | "full"; checked once in SyntheticData
 
@@ -51,12 +54,21 @@ _SHARE_SETS = (
     ("v4_equivalent_features", 0.55),
 )
 
-CLASSIC_VERSIONS = ("v5.0", "v5.1", "v5.2")
+CLASSIC_VERSIONS = ("v5.0", "v5.1", "v5.2", "v5.3")
 SIGNALS_VERSIONS = ("v2.0", "v2.1")
 CRYPTO_VERSIONS = ("v2.0",)
 
-# Feature counts per version: (tiny, full). Full v5.2 matches Numerai's 2,748.
-_FEATURE_COUNTS = {"v5.0": (32, 2376), "v5.1": (36, 2562), "v5.2": (40, 2748)}
+# Feature counts per version: (tiny, full). Full v5.2 matches Numerai's 2,748; v5.3 appends
+# "quantum" features (as Numerai's v5.3 did; the count here is the sandbox's own).
+_FEATURE_COUNTS = {
+    "v5.0": (32, 2376),
+    "v5.1": (36, 2562),
+    "v5.2": (40, 2748),
+    "v5.3": (46, 2876),
+}
+# v5.3's small set swaps this many of v5.2's small features for quantum ones: a model that
+# reads "small" sees different columns on v5.3 than on v5.2.
+_SMALL_SWAPS = {"tiny": 3, "full": 10}
 # small/medium sizes of the newest version; older versions keep the part inside their prefix.
 _SMALL = {"tiny": 10, "full": 42}
 _MEDIUM = {"tiny": 25, "full": 780}
@@ -86,11 +98,17 @@ def _name_rng(*parts: str) -> np.random.Generator:
 
 @functools.cache
 def master_features() -> tuple[str, ...]:
-    """The newest version's full-size feature list; every other list is a prefix of it."""
-    total = _FEATURE_COUNTS["v5.2"][1]
+    """The newest version's full-size feature list; every other list is a prefix of it.
+
+    v5.2's names are drawn first (so they never change), then the names v5.3 appends."""
+    base = _FEATURE_COUNTS["v5.2"][1]
+    total = _FEATURE_COUNTS[CLASSIC_VERSIONS[-1]][1]
     combos = len(_ADJECTIVES) * len(_ADJECTIVES) * len(_NOUNS)
-    picks = _name_rng("feature-names").choice(combos, size=total, replace=False)
-    a, rest = np.divmod(picks, len(_ADJECTIVES) * len(_NOUNS))
+    picks = _name_rng("feature-names").choice(combos, size=base, replace=False).tolist()
+    taken = set(picks)
+    extra = _name_rng("feature-names-v5.3").permutation(combos).tolist()
+    picks += [p for p in extra if p not in taken][: total - base]
+    a, rest = np.divmod(np.array(picks), len(_ADJECTIVES) * len(_NOUNS))
     b, c = np.divmod(rest, len(_NOUNS))
     return tuple(
         f"feature_{_ADJECTIVES[i]}_{_ADJECTIVES[j]}_{_NOUNS[k]}"
@@ -103,13 +121,13 @@ def feature_count(version: str, scale: Scale) -> int:
     return _FEATURE_COUNTS[version][0 if scale == "tiny" else 1]
 
 
-def _ordered(members: np.ndarray, names: tuple[str, ...]) -> list[str]:
+def _ordered(members: _Array, names: tuple[str, ...]) -> list[str]:
     """Names at the given positions, in the order of the full list (as Numerai's sets are)."""
     return [names[i] for i in np.sort(members).tolist()]
 
 
 @functools.cache
-def _nested_sets(scale: Scale) -> tuple[np.ndarray, np.ndarray]:
+def _nested_sets(scale: Scale) -> tuple[_Array, _Array]:
     """Positions of the newest version's small and medium sets (small is inside medium)."""
     total = _FEATURE_COUNTS["v5.2"][0 if scale == "tiny" else 1]
     rng = _name_rng("feature-sets", scale)
@@ -128,7 +146,12 @@ def feature_sets(version: str, scale: Scale) -> dict[str, list[str]]:
         "medium": _ordered(medium[medium < count], names),
         "all": list(names),
     }
-    groups = _GROUPS if version == "v5.2" else _GROUPS[:-1]
+    base = feature_count("v5.2", scale)
+    if count > base:  # v5.3: the quantum features, some of them in place of small ones
+        quantum = list(range(base, count))
+        swaps = _SMALL_SWAPS[scale]
+        sets["small"] = _ordered(np.concatenate([small[:-swaps], quantum[:swaps]]), names)
+    groups = _GROUPS if version >= "v5.2" else _GROUPS[:-1]
     # Round-robin over a fixed shuffle: every group is non-empty even at tiny scale.
     order = _name_rng("feature-groups", scale).permutation(feature_count("v5.2", scale))
     order = order[order < count]
@@ -138,12 +161,16 @@ def feature_sets(version: str, scale: Scale) -> dict[str, list[str]]:
         size = max(1, round(count * share))
         picks = _name_rng(set_name, scale).permutation(count)[:size]
         sets[set_name] = _ordered(picks, names)
+    if count > base:
+        sets["quantum"] = list(names[base:])
     return sets
 
 
 def targets(version: str) -> list[TargetSpec]:
     """Target columns of a version: ``target`` (= target_cyrusd_20) first, then 20/60-day ones."""
-    stems = _TARGET_STEMS[: len(_TARGET_STEMS) - CLASSIC_VERSIONS[::-1].index(version)]
+    # One stem fewer per version before v5.2; v5.3 kept v5.2's targets.
+    older = max(0, CLASSIC_VERSIONS.index("v5.2") - CLASSIC_VERSIONS.index(version))
+    stems = _TARGET_STEMS[: len(_TARGET_STEMS) - older]
     specs = [TargetSpec("target", 2.5, 20)]
     for i, stem in enumerate(stems):
         specs.append(TargetSpec(f"target_{stem}_20", 2.5 + 0.1 * i, 20))

@@ -8,20 +8,11 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from ..errors import NotFoundError, RoundClosedError
+from ._pickles import DATA_VERSIONS, DOCKER_IMAGES, m_pickle, pickle_view, q_named, q_pickles
 from .core import ROUND_NOT_OPEN
 from .faults import BAD_URL, LOOSE_INT, Fault, RawInt, duplicate_name
 from .state import Model
 from .views import Context, round_view, submission_view
-
-DATA_VERSIONS = {
-    "v5.2": "6d8e9a52-7d51-4a83-9e0f-0a1d1ecf5202",
-    "v5.1": "6d8e9a52-7d51-4a83-9e0f-0a1d1ecf5201",
-}
-DOCKER_IMAGES = {
-    "Python 3.12": "0c9b3f5e-2d1c-4a6f-8b1e-3a2f6d7c3120",
-    "Python 3.11": "0c9b3f5e-2d1c-4a6f-8b1e-3a2f6d7c3110",
-}
-
 
 Info = GraphQLResolveInfo[Any]
 
@@ -148,15 +139,6 @@ def q_pipeline_status(_: None, info: Info, **a: Any) -> dict[str, Any]:
     }
 
 
-def q_named(table: dict[str, str]) -> Any:
-    # ``deprecated``: the sandbox offers no deprecated data version or image to list.
-    def resolve(_: None, info: Info, **_a: Any) -> list[dict[str, str]]:
-        _ctx(info).caller.require(None)
-        return [{"name": name, "id": ident} for name, ident in table.items()]
-
-    return resolve
-
-
 # --- Mutation ------------------------------------------------------------------------------------
 def _create(kind: str) -> Any:
     def resolve(_: None, info: Info, **a: Any) -> dict[str, Any]:
@@ -182,13 +164,6 @@ def m_webhook(_: None, info: Info, **a: Any) -> str:
     return "true"  # Numerai answers the string "true", not a Boolean
 
 
-def m_pickle(_: None, info: Info, **a: Any) -> dict[str, Any]:
-    ctx = _ctx(info)
-    account = ctx.caller.require("upload_submission")
-    upload_id = ctx.core.create_pickle(account, a["filename"], a.get("modelId"))
-    return {"id": upload_id, "filename": a["filename"]}
-
-
 # --- Model fields --------------------------------------------------------------------------------
 def f_model_submissions(model: Model, info: Info) -> list[dict[str, Any]]:
     ctx = _ctx(info)
@@ -199,7 +174,7 @@ def f_model_submissions(model: Model, info: Info) -> list[dict[str, Any]]:
 def f_pickle_upload(model: Model, info: Info) -> dict[str, Any] | None:
     """The Model Upload (pickle) Numerai runs for this model, if any."""
     upload = _ctx(info).core.state.pickles.get(model.pickle_upload_id or "")
-    return None if upload is None else {"id": model.pickle_upload_id, "filename": upload.filename}
+    return None if upload is None else pickle_view(model.pickle_upload_id or "", upload)
 
 
 def f_latest(model: Model, info: Info, latestNRounds: int | None = None) -> list[Any] | None:
@@ -252,6 +227,7 @@ def attach(schema: GraphQLSchema) -> None:
             "pipelineStatus": q_pipeline_status,
             "computePickleDataVersions": q_named(DATA_VERSIONS),
             "computePickleDockerImages": q_named(DOCKER_IMAGES),
+            "computePickles": q_pickles,
         },
         "RootMutationType": {
             "createSubmission": _create("submission"),

@@ -51,6 +51,7 @@ type RootQueryType {
   computePickleDataVersions(deprecated: Boolean! = false): [ComputePickleDataVersion]
   computePickleDockerImages(deprecated: Boolean = false): [ComputePickleDockerImage]
   computePickleUploadAuth(filename: String = "model.pkl", modelId: ID): FileUploadAuth
+  computePickles(id: ID, modelId: ID, unassigned: Boolean! = false): [ComputePickleUpload]
   dataset(filename: String!, round: Int, tournament: Int): String
   listDatasets(round: Int, tournament: Int): [String]
   model(modelId: ID): Model
@@ -174,11 +175,15 @@ type FileUploadAuth {
 }
 
 type ComputePickleDataVersion {
+  default: Boolean
+  deprecated: Boolean
   id: ID
   name: String
 }
 
 type ComputePickleDockerImage {
+  default: Boolean
+  deprecated: Boolean
   id: ID
   name: String
 }
@@ -186,6 +191,14 @@ type ComputePickleDockerImage {
 type ComputePickleUpload {
   filename: String
   id: ID
+  assignedModelSlots: [ID]
+  dataVersion: String
+  dataVersionId: ID
+  dockerImageId: ID
+  dockerImageName: String
+  insertedAt: Time
+  modelId: String
+  validationStatus: String
 }
 
 type PipelineStatus {

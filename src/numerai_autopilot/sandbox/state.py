@@ -97,6 +97,9 @@ class PendingUpload:
     kind: str  # submission | signals | pickle
     path: Path
     arrived: bool = False
+    data_version_id: str | None = None  # a Model Upload's, as createComputePickleUpload set it
+    docker_image_id: str | None = None
+    inserted_at: datetime | None = None
 
 
 class SandboxState:
