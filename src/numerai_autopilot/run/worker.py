@@ -79,10 +79,8 @@ class PredictionResult:
     predictions: pd.Series | None
     error: ModelError | None
     seconds: float
-    output: str = ""
-    """What the model printed (stdout and stderr, bounded: see _capture.py)."""
-    refusal: str | None = None
-    """Why Numerai would refuse this pickle as a Model Upload (it predicted here)."""
+    output: str = ""  # what the model printed (stdout and stderr, bounded: see _capture.py)
+    refusal: str | None = None  # why Numerai would refuse this pickle as a Model Upload
 
 
 def predict_many(
@@ -273,7 +271,7 @@ def _decode(child: Child, message: bytes) -> PredictionResult:
         values = np.frombuffer(body[:size], dtype=np.float64)
         refusal = body[size:].decode("utf-8", errors="replace") or None
         preds = pd.Series(values.copy(), index=child.frame_index, name="prediction")
-        return PredictionResult(name, preds, None, _elapsed(child), refusal)
+        return PredictionResult(name, preds, None, _elapsed(child), refusal=refusal)
     if kind == MEMORY:
         return _failed(
             child,
