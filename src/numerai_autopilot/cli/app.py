@@ -134,6 +134,10 @@ def models_check(flags: Flags, only: Only = None, verbose: Verbose = False) -> N
     result = Lifecycle(flags.source, trigger="check").run(only=only)
     if result.report is not None:
         render.report(result.report, as_json=as_json, title="check")
+        # Outside the round, with the live rows the check just stored: compile what is new.
+        from .prepare_cmd import prepare_after
+
+        prepare_after(flags.settings(), only, as_json=as_json)
     raise typer.Exit(result.exit_code)
 
 
@@ -184,6 +188,15 @@ def _mount_schedule() -> None:
 
 
 _mount_schedule()
+
+
+def _mount_prepare() -> None:
+    from .prepare_cmd import mount
+
+    mount(models_app)
+
+
+_mount_prepare()
 
 
 def _mount_deploy() -> None:

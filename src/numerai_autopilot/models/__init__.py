@@ -57,13 +57,15 @@ def load_predictor(
     feature_sets: Mapping[str, list[str]] | None,
     *,
     models_dir: Path | None = None,
+    compiled: Path | None = None,
 ) -> Predictor:
     """Verify and load the entry's artifact into a Predictor.
 
-    ``feature_sets`` (features.json's sets) resolves a ``features`` set name; ``models_dir``
-    is where ``module:function`` entry points are imported from. Raises ModelError (with
-    ArtifactChangedError, MissingExtraError, MissingFeatureError as the cause says) or
-    ConfigError for a wrong ``features`` setting.
+        ``feature_sets`` (features.json's sets) resolves a ``features`` set name; ``models_dir``
+        is where ``module:function`` entry points are imported from; ``compiled`` the compiled-model
+    cache a LightGBM model is taken from when a verified entry is there. Raises ModelError (with
+        ArtifactChangedError, MissingExtraError, MissingFeatureError as the cause says) or
+        ConfigError for a wrong ``features`` setting.
     """
     fmt = infer_format(spec)
     verify_artifact(spec)
@@ -80,6 +82,8 @@ def load_predictor(
         return load_pickle(spec, path, "joblib" if fmt == "joblib" else "pickle", feature_sets)
     if fmt == "predictions":
         return load_predictions(spec, path)
+    if fmt == "lightgbm":
+        return load_lightgbm(spec, path, feature_sets, compiled)
     loader = _FILE_LOADERS.get(fmt)
     if loader is None:
         raise ModelError(f"model {spec.name!r}: unknown format {fmt!r}")

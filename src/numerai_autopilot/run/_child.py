@@ -74,6 +74,8 @@ class Job:
     """The run's environment now, secrets removed (the fork server's is from its start)."""
     host: _platform.Host
     """The run's view of the host, so that a spawned child falls back exactly as the run does."""
+    compiled: Path | None = None
+    """The compiled-model cache (LightGBM models use a verified entry from it), or None."""
 
 
 class StderrFd:
@@ -94,7 +96,9 @@ def child_main(job: Job, conn: Connection) -> None:
     try:
         _isolate(job.threads, job.memory_mb, job.stderr, job.environ)
         frame = job.frame.open(writable=job.format in _USER_CODE)
-        predictor = load_predictor(spec, job.feature_sets, models_dir=job.models_dir)
+        predictor = load_predictor(
+            spec, job.feature_sets, models_dir=job.models_dir, compiled=job.compiled
+        )
         preds = predictor.predict(frame, job.benchmarks)
         values = preds.reindex(frame.index).to_numpy(dtype=np.float64)
         conn.send_bytes(OK + values.tobytes())

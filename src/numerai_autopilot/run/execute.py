@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,6 +19,7 @@ from ..data import DataCache
 from ..errors import AutopilotError, PredictionInvalidError
 from ..tournaments import Tournament
 from .blend import blend
+from .compiled_use import Compiled
 from .context import RunContext
 from .fetch import Group, download, group, load
 from .job import Job
@@ -34,16 +36,19 @@ def execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome]
     """Run every stage for the ``due`` entries (their outcomes in ``outcomes``, updated and
     recorded in place); returns the bytes downloaded."""
     jobs = _resolve(ctx, due, outcomes)
+    compiled = Compiled(ctx.settings.state_path / "compiled", jobs)
     # The workers' fork server starts (and imports the model libraries) while we download.
-    warm_up({j.resolved.fmt for j in jobs})
+    warm_up({j.resolved.fmt for j in jobs} | compiled.formats())
     cache = DataCache(ctx.settings.state_path / "cache", ctx.client)
     groups = group(ctx, jobs)
     with ctx.timer.stage("download"):
         groups = download(ctx, cache, groups)
     with ctx.timer.stage("load"):
         groups = load(ctx, cache, groups)
+    compiled.remember(groups)
     submitter = Submitter(ctx)
-    preds = _predict(ctx, groups, submitter)
+    preds = _predict(ctx, groups, submitter, compiled.root)
+    compiled.report()
     _blends(ctx, [j for g in groups for j in g.jobs if j.is_blend], preds, submitter)
     if not ctx.check:
         submitter.confirm()
@@ -76,7 +81,7 @@ def _layers(groups: Sequence[Group]) -> list[dict[Tournament, Group]]:
 
 
 def _predict(
-    ctx: RunContext, groups: Sequence[Group], submitter: Submitter
+    ctx: RunContext, groups: Sequence[Group], submitter: Submitter, compiled: Path | None
 ) -> dict[str, pd.Series]:
     """Predict every non-blend job in its worker; each result is submitted as it arrives.
     Returns the predictions by model name (what the blends are made of)."""
@@ -106,6 +111,7 @@ def _predict(
                 memory_mb=settings.model_memory_mb,
                 models_dir=settings.models_dir.resolve(),
                 on_result=on_result,
+                compiled=compiled,
             )
     return preds
 

@@ -89,12 +89,14 @@ def predict_many(
     memory_mb: int | None,
     on_result: Callable[[PredictionResult], None] | None = None,
     models_dir: Path | None = None,
+    compiled: Path | None = None,
 ) -> list[PredictionResult]:
     """Predict every spec, each in its own forked child, at most ``workers`` at once.
 
     ``timeout`` and ``memory_mb`` are the defaults for specs without their own. Returns one
     result per spec, in the order of ``specs``; ``on_result`` is called in this process as each
-    finishes. A model that fails (error, crash, timeout, memory) gets a result with ``error``
+    finishes; ``compiled`` is the compiled-model cache LightGBM models may use.
+    A model that fails (error, crash, timeout, memory) gets a result with ``error``
     set; only an exception from ``on_result`` stops the others (their children are killed).
     """
     formats = set()
@@ -144,6 +146,7 @@ def predict_many(
                     None if spawned else StderrFd(),
                     _child.model_environ(),
                     _platform.HOST,
+                    compiled,
                 )
                 if job.memory_mb is not None:
                     _warn_unbounded()
