@@ -257,6 +257,6 @@ def test_a_compile_over_its_memory_bound_fails_and_leaves_nothing(
     store, models = env
     spec = _spec(models, _train(models / "m.txt"))
     (failed,) = prepare([spec], store, memory_mb=1)
-    assert failed.status == "failed" and "memory" in failed.detail, failed
+    assert failed.status == "failed" and "memory bound of 1 MB" in failed.detail, failed
     assert not [p for p in store.root.iterdir() if p.name not in ("samples", ".compile.lock")]
     assert _predict(spec, store, _frame(10, 0))[0] == "LightGBMPredictor"

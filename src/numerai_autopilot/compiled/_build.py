@@ -93,10 +93,12 @@ def main(argv: list[str]) -> int:
     try:
         meta = build(Path(artifact), Path(sample), Path(staged), sha)
     except MemoryError:
-        print(json.dumps({"error": f"the compile exceeded {memory_mb} MB of memory"}))
+        print(json.dumps({"error": f"out of memory under a memory bound of {memory_mb} MB"}))
         return 1
     except Exception as exc:  # noqa: BLE001  lleaves/LLVM/LightGBM errors: reported, one line
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        # Under the bound, a failed allocation in C code surfaces as any error at all.
+        bound = f" (under a memory bound of {memory_mb} MB: --memory-mb)" if int(memory_mb) else ""
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}{bound}"}))
         return 1
     print(json.dumps(meta))
     return 0

@@ -206,5 +206,5 @@ def _compile(
 def _exit(code: int, memory_mb: int) -> str:
     if code < 0:
         # LLVM aborts (SIGABRT) when an allocation fails under the bound.
-        return f"the compiler died (signal {-code}); over {memory_mb} MB of memory?"
-    return f"the compiler exited with code {code}"
+        return f"the compiler died (signal {-code}) under a memory bound of {memory_mb} MB"
+    return f"the compiler exited with code {code} under a memory bound of {memory_mb} MB"
