@@ -226,6 +226,8 @@ class Bench:
             "cpu": m.cpu,
             "peak_rss": m.peak_rss,
             "peak_pss": m.peak_pss,
+            "poller_cpu": m.poller_cpu,
+            "poller_share": m.poller_cpu / m.wall if m.wall else 0.0,
             "exit_codes": sorted(set(m.exit_codes)),
             "requests": counters["requests"],
             "graphql": counters["graphql"],
@@ -240,7 +242,7 @@ class Bench:
             record["timings"] = _autopilot_summary(case_dir / "output.log")
         log.info(
             "%-9s %-9s N=%-3d rep %d: %.2f s wall, %.1f s CPU, %.0f MB PSS, %d requests, "
-            "%.1f MB files, %d/%d submitted",
+            "%.1f MB files, %d/%d submitted, poller %.2f%% of a core",
             scenario,
             approach,
             n,
@@ -252,6 +254,7 @@ class Bench:
             record["file_bytes"] / 1e6,
             submitted,
             len(pending),
+            100 * record["poller_share"],
         )
         if submitted != len(pending) or any(m.exit_codes):
             log.warning("case %s did not submit everything: see %s", case_dir.name, case_dir)

@@ -93,7 +93,7 @@ def prepare(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Prepared]:
     """Compile and verify each LightGBM model in ``specs`` that has no usable entry."""
-    lightgbm = [s for s in specs if _is_lightgbm(s)]
+    lightgbm = [s for s in specs if is_lightgbm(s)]
     if not lightgbm:
         return []
     engine = Engine.installed()
@@ -116,7 +116,7 @@ def prepare(
         lock.release()
 
 
-def _is_lightgbm(spec: ModelSpec) -> bool:
+def is_lightgbm(spec: ModelSpec) -> bool:
     """A LightGBM text model by its first line (a wrong artifact is the run's to report)."""
     if spec.artifact is None or spec.format not in (None, "lightgbm"):
         return False
