@@ -96,7 +96,8 @@ def test_a_prepared_model_is_keyed_verified_and_used(env: tuple[CompiledStore, P
     assert meta["artifact_sha256"] == sha and meta["status"] == "verified"
     assert meta["engine"] == engine.__dict__ and meta["cpu"] == host_cpu()
     assert meta["max_abs_diff"] < 1e-9 and meta["sample_rows"] > 300  # live rows + NaN copies
-    assert entry.stat().st_mode & 0o077 == 0 and store.root.stat().st_mode & 0o077 == 0
+    for owner_only in (entry, store.root, store.sample_path("classic").parent):
+        assert owner_only.stat().st_mode & 0o077 == 0, owner_only
     live = _frame(500, 3)
     kind, preds = _predict(spec, store, live)
     assert kind == "CompiledLightGBMPredictor"

@@ -67,6 +67,7 @@ def remember_sample(store: CompiledStore, label: str, frame: object) -> None:
     buf = io.BytesIO()
     try:
         store.ensure()
+        store.sample_path(label).parent.mkdir(mode=0o700, exist_ok=True)
         # Plain arrays (no pickle, no pandas needed to read them): the compile child stays lean.
         columns = np.array([str(c) for c in rows.columns])
         np.savez(buf, columns=columns, values=rows.to_numpy(dtype=np.float32))
@@ -188,6 +189,9 @@ def _compile(
     except subprocess.TimeoutExpired:
         shutil.rmtree(staged, ignore_errors=True)
         return Prepared(spec.name, "failed", f"the compile took over {timeout:g} s")
+    except BaseException:  # Ctrl-C: subprocess.run has killed the child; leave nothing staged
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
     lines = proc.stdout.decode("utf-8", "replace").strip().splitlines()
     try:
         doc = json.loads(lines[-1]) if lines else {}
