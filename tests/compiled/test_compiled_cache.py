@@ -61,7 +61,8 @@ def _spec(models: Path, artifact: Path, name: str = "fastmodel") -> ModelSpec:
 @pytest.fixture
 def env(tmp_path: Path) -> tuple[CompiledStore, Path]:
     store = CompiledStore(tmp_path / "state" / "compiled")
-    remember_sample(store, "classic", _frame(300, 7))
+    # As a frame loaded whole comes: with Numerai's text columns, which are left out.
+    remember_sample(store, "classic", _frame(300, 7).assign(era="0001", data_type="live"))
     models = tmp_path / "models"
     models.mkdir()
     return store, models

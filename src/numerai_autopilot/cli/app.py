@@ -137,7 +137,7 @@ def models_check(flags: Flags, only: Only = None, verbose: Verbose = False) -> N
         # Outside the round, with the live rows the check just stored: compile what is new.
         from .prepare_cmd import prepare_after
 
-        prepare_after(flags.settings(), only, as_json=as_json)
+        prepare_after(flags.settings(), only, as_json=as_json, quiet=True)
     raise typer.Exit(result.exit_code)
 
 

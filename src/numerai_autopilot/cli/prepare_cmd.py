@@ -34,13 +34,20 @@ def prepare(
 
 
 def prepare_after(
-    settings: Settings, only: Sequence[str] | None, *, memory_mb: int = 6144, as_json: bool
+    settings: Settings,
+    only: Sequence[str] | None,
+    *,
+    memory_mb: int = 6144,
+    as_json: bool,
+    quiet: bool = False,
 ) -> list[Prepared]:
-    """Prepare and render (also what ``models check`` does after checking)."""
+    """Prepare and render (also what ``models check`` does after checking, ``quiet`` when
+    there is no LightGBM model)."""
     from ..compiled import prepare_models
 
     done = prepare_models(settings, only, memory_mb=memory_mb)
-    render(done, as_json=as_json)
+    if done or not quiet:
+        render(done, as_json=as_json)
     return done
 
 

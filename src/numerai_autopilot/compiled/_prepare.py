@@ -60,10 +60,13 @@ def remember_sample(store: CompiledStore, label: str, frame: object) -> None:
 
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         return
-    if not store.sample_stale(label) and _covers(store, label, frame):
+    numeric = [c for c, d in frame.dtypes.items() if pd.api.types.is_numeric_dtype(d)]
+    if not store.sample_stale(label) and _covers(store, label, numeric):
         return
     step = max(1, len(frame) // _SAMPLE_ROWS)
-    rows = frame.iloc[::step].iloc[:_SAMPLE_ROWS]
+    # Numeric columns only: a frame loaded whole (a Model Upload function in the group) also
+    # has era and data_type, which no tree is fed.
+    rows = frame.iloc[::step].iloc[:_SAMPLE_ROWS][numeric]
     buf = io.BytesIO()
     try:
         store.ensure()
@@ -76,14 +79,14 @@ def remember_sample(store: CompiledStore, label: str, frame: object) -> None:
         log.warning("could not store live rows for compiled models: %s", exc)
 
 
-def _covers(store: CompiledStore, label: str, frame: object) -> bool:
-    """Whether the stored sample has every column of ``frame`` (a new model's features)."""
+def _covers(store: CompiledStore, label: str, columns: list[object]) -> bool:
+    """Whether the stored sample has every one of ``columns`` (a new model's features)."""
     try:
         with np.load(store.sample_path(label), allow_pickle=False) as stored:
             names = {str(c) for c in stored["columns"]}
     except (OSError, ValueError, KeyError):
         return False
-    return set(getattr(frame, "columns", ())) <= names
+    return {str(c) for c in columns} <= names
 
 
 def prepare(
