@@ -51,7 +51,7 @@ def prepare_in_background(settings: Settings, specs: Sequence[ModelSpec]) -> boo
 
     def work() -> None:
         try:
-            for p in prepare(specs, store_for(settings)):
+            for p in prepare(specs, store_for(settings), nice=10):
                 if p.status in ("compiled", "mismatch", "failed"):
                     log.log(
                         logging.INFO if p.ok else logging.WARNING,

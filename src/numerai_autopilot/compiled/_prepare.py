@@ -95,8 +95,10 @@ def prepare(
     *,
     memory_mb: int = DEFAULT_MEMORY_MB,
     timeout: float = DEFAULT_TIMEOUT,
+    nice: int = 0,
 ) -> list[Prepared]:
-    """Compile and verify each LightGBM model in ``specs`` that has no usable entry."""
+    """Compile and verify each LightGBM model in ``specs`` that has no usable entry
+    (``nice``: the compile children's lower priority)."""
     lightgbm = [s for s in specs if is_lightgbm(s)]
     if not lightgbm:
         return []
@@ -113,7 +115,7 @@ def prepare(
         store.sweep()
         cpu = host_cpu()
         return [
-            _one(s, store, engine=engine, cpu=cpu, memory_mb=memory_mb, timeout=timeout)
+            _one(s, store, engine=engine, cpu=cpu, memory_mb=memory_mb, timeout=timeout, nice=nice)
             for s in lightgbm
         ]
     finally:
@@ -140,6 +142,7 @@ def _one(
     cpu: dict[str, str],
     memory_mb: int,
     timeout: float,
+    nice: int,
 ) -> Prepared:
     path = spec.artifact
     assert path is not None  # noqa: S101  filtered by _is_lightgbm
@@ -165,7 +168,14 @@ def _one(
     if meta is not None or store.entry(name).exists():
         log.info("rebuilding compiled entry %s of %s: %s", name, spec.name, problem)
     return _compile(
-        spec, store, name=name, sha=sha, sample=sample, memory_mb=memory_mb, timeout=timeout
+        spec,
+        store,
+        name=name,
+        sha=sha,
+        sample=sample,
+        memory_mb=memory_mb,
+        timeout=timeout,
+        nice=nice,
     )
 
 
@@ -178,11 +188,12 @@ def _compile(
     sample: object,
     memory_mb: int,
     timeout: float,
+    nice: int,
 ) -> Prepared:
     staged = store.staging(name)
     env = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
     cmd = [sys.executable, "-m", f"{__package__}._build"]
-    cmd += [str(spec.artifact), str(sample), str(staged), sha, str(memory_mb)]
+    cmd += [str(spec.artifact), str(sample), str(staged), sha, str(memory_mb), str(nice)]
     started = time.monotonic()
     try:
         # Our own module with this interpreter: no shell, no user input in the command.
