@@ -18,6 +18,7 @@ APPROACH_LABEL = {
     "seed": "seed-style script",
     "container": "one container per model",
     "preload": "autopilot + preloaded libraries (experiment)",
+    "compiled": "autopilot, models prepared (compiled)",
 }
 SCENARIO_LABEL = {
     "pending": "all models pending",
@@ -98,7 +99,7 @@ def aggregate(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             "bound_parts": rs[0]["bound"],
             "models_bytes": rs[0]["models_bytes"],
         }
-        if approach in ("autopilot", "preload"):
+        if approach in ("autopilot", "preload", "compiled"):
             stages: dict[str, list[float]] = defaultdict(list)
             for r in rs:
                 for k, v in r.get("timings", {}).get("timings", {}).items():
@@ -250,7 +251,13 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
 
     scenarios = [s for s in SCENARIO_LABEL if any(r["scenario"] == s for r in rows)]
     fig, axes = plt.subplots(1, len(scenarios), figsize=(5.2 * len(scenarios), 4.4), squeeze=False)
-    styles = {"autopilot": "o-", "seed": "s--", "container": "^:", "preload": "x-."}
+    styles = {
+        "autopilot": "o-",
+        "compiled": "d-",
+        "seed": "s--",
+        "container": "^:",
+        "preload": "x-.",
+    }
     for ax, scenario in zip(axes[0], scenarios, strict=True):
         srows = [r for r in rows if r["scenario"] == scenario]
         for approach, label in APPROACH_LABEL.items():

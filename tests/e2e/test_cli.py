@@ -66,6 +66,9 @@ def test_plan_status_history_and_check(two_models: dict[str, str]) -> None:
     assert check.returncode == 0, check.stderr
     (summary,) = [e for e in events(check.stdout) if e["event"] == "check.summary"]
     assert summary["summary"]["checked"] == 2
+    # ...and compiled the LightGBM model on the live rows it stored (the function is not).
+    (compiled,) = [e for e in events(check.stdout) if e["event"] == "compiled"]
+    assert (compiled["model"], compiled["status"]) == ("cli_lgbm", "compiled"), compiled
     # models check uploaded nothing: the plan still has both due.
     assert events(cli(two_models, "plan").stdout)[0]["pending"] == 2
     assert cli(two_models, "run").returncode == 0

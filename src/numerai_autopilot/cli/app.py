@@ -14,6 +14,7 @@ from ..errors import ExitCode
 from . import (
     glance_cmd,
     init_cmd,
+    prepare_cmd,
     schedule_cmd,
     shard_cmd,
     submit_cmd,
@@ -189,6 +190,10 @@ def models_check(
         result = Lifecycle(flags.source, trigger="check").run(only=only, keep_dir=out)
     if result.report is not None:
         render.report(result.report, as_json=as_json, title="check", verbose=verbose)
+        # Outside the round, with the live rows the check just stored: compile what is new.
+        from .prepare_cmd import prepare_after
+
+        prepare_after(flags.settings(), only, as_json=as_json, quiet=True)
     raise typer.Exit(result.exit_code)
 
 
@@ -233,6 +238,7 @@ app.add_typer(sandbox_app, name="sandbox", help="A local Numerai for tests and d
 for _commands in (schedule_cmd, watch_cmd, glance_cmd, shard_cmd, init_cmd, submit_cmd):
     _commands.mount(app)
 app.add_typer(deploy_app, name="deploy", help="Set it up to run every round by itself.")
+prepare_cmd.mount(models_app)
 
 
 def run_cli(argv: list[str] | None) -> int:

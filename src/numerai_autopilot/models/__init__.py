@@ -49,13 +49,15 @@ def load_predictor(
     feature_sets: Mapping[str, list[str]] | None,
     *,
     models_dir: Path | None = None,
+    compiled: Path | None = None,
 ) -> Predictor:
     """Verify and load the entry's artifact into a Predictor.
 
-    ``feature_sets`` (features.json's sets) resolves a ``features`` set name; ``models_dir``
-    is where ``module:function`` entry points are imported from. Raises ModelError (with
-    ArtifactChangedError, MissingExtraError, MissingFeatureError as the cause says) or
-    ConfigError for a wrong ``features`` setting.
+        ``feature_sets`` (features.json's sets) resolves a ``features`` set name; ``models_dir``
+        is where ``module:function`` entry points are imported from; ``compiled`` the compiled-model
+    cache a LightGBM model is taken from when a verified entry is there. Raises ModelError (with
+        ArtifactChangedError, MissingExtraError, MissingFeatureError as the cause says) or
+        ConfigError for a wrong ``features`` setting.
     """
     name = infer_format(spec)
     verify_artifact(spec)
@@ -69,4 +71,4 @@ def load_predictor(
         )
     if fmt.needs_artifact and spec.artifact is None:
         raise ModelError(f"model {spec.name!r}: format {name} needs an artifact")
-    return fmt.load()(LoadRequest(spec, spec.artifact, feature_sets, models_dir, name))
+    return fmt.load()(LoadRequest(spec, spec.artifact, feature_sets, models_dir, name, compiled))

@@ -6,6 +6,7 @@ predicting (LightGBM would otherwise predict garbage on reordered columns, silen
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from ._features import choose_features, select
 from ._output import require, threads, to_series
 from .formats import LoadRequest
 
+log = logging.getLogger(__name__)
 _CLASSIFIER_LOSSES = ("Logloss", "CrossEntropy")
 
 
@@ -67,6 +69,16 @@ class LightGBMPredictor(_NativePredictor):
         return self.model.predict(x.to_numpy(dtype=np.float32), num_threads=threads())
 
 
+class CompiledLightGBMPredictor(_NativePredictor):
+    """A LightGBM model compiled by lleaves (``models prepare``), verified against LightGBM
+    on its stored sample in this process before this first use."""
+
+    engine = "lleaves"
+
+    def raw_predict(self, x: pd.DataFrame) -> Any:
+        return self.model.predict(x.to_numpy(dtype=np.float64), max(1, threads()))
+
+
 class XGBoostPredictor(_NativePredictor):
     def raw_predict(self, x: pd.DataFrame) -> Any:
         xgb = require("xgboost", self.spec.name)
@@ -100,14 +112,42 @@ def _load(spec: ModelSpec, what: str, fn: Any) -> Any:
         ) from exc
 
 
-def load_lightgbm(req: LoadRequest) -> LightGBMPredictor:
-    """A LightGBM text model; always fed its stored ``feature_name()`` list, in order."""
+def load_lightgbm(req: LoadRequest) -> LightGBMPredictor | CompiledLightGBMPredictor:
+    """A LightGBM text model; always fed its stored ``feature_name()`` list, in order. With a
+    compiled cache (``req.compiled``) holding a verified entry for this file, engine and CPU,
+    the compiled model instead (same features, same order); LightGBM for anything else."""
     spec, path, feature_sets = _unpack(req)
+    if req.compiled is not None:
+        forest = _compiled(spec, path, req.compiled)
+        if forest is not None:
+            return CompiledLightGBMPredictor(
+                spec, forest, forest.features, forest.n_features, feature_sets
+            )
     lgb = require("lightgbm", spec.name)
     booster = _load(spec, "a LightGBM model", lambda: lgb.Booster(model_file=str(path)))
     return LightGBMPredictor(
         spec, booster, booster.feature_name(), booster.num_feature(), feature_sets
     )
+
+
+def _compiled(spec: ModelSpec, path: Path, root: Path) -> Any:
+    """The verified compiled model of ``path``, or None (no entry, no ``fast`` extra, or an
+    entry that failed its check: said, and rejected for later runs too)."""
+    from ..compiled import CompiledStore, Engine, open_verified
+    from ..fileio import sha256_file
+
+    if Engine.installed() is None or not root.is_dir():
+        return None
+    try:
+        forest, why = open_verified(CompiledStore(root), sha256_file(path))
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001  LLVM or a damaged entry: LightGBM predicts
+        log.warning("model %s: compiled model not usable (%s); using LightGBM", spec.name, exc)
+        return None
+    if why is not None:
+        log.warning("model %s: %s; using LightGBM", spec.name, why)
+    return forest
 
 
 def load_xgboost(req: LoadRequest) -> XGBoostPredictor:

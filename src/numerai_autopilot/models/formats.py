@@ -61,6 +61,8 @@ class LoadRequest:
     models_dir: Path | None
     fmt: str
     """The registry name the entry resolved to (``pickle`` and ``joblib`` share a loader)."""
+    compiled: Path | None = None
+    """The compiled-model cache a LightGBM model may be served from (compiled/)."""
 
 
 Loader = Callable[[LoadRequest], Predictor]

@@ -70,6 +70,8 @@ class Job:
     """The run's environment now, secrets removed (the fork server's is from its start)."""
     host: _platform.Host
     """The run's view of the host, so that a spawned child falls back exactly as the run does."""
+    compiled: Path | None = None
+    """The compiled-model cache (LightGBM models use a verified entry from it), or None."""
 
 
 class StderrFd:
@@ -92,7 +94,9 @@ def child_main(job: Job, conn: Connection) -> None:
         # The user's own Python gets a private, writable copy in Numerai's column order (as
         # Numerai's hosted runner does); estimators get read-only views.
         frame = job.frame.open(writable=get_format(job.format).user_code)
-        predictor = load_predictor(spec, job.feature_sets, models_dir=job.models_dir)
+        predictor = load_predictor(
+            spec, job.feature_sets, models_dir=job.models_dir, compiled=job.compiled
+        )
         preds = predictor.predict(frame, job.benchmarks)
         values = preds.reindex(frame.index).to_numpy(dtype=np.float64)
         # After the values: why Numerai would refuse this pickle as a Model Upload, if it would.

@@ -51,6 +51,8 @@ class Child:
 # a child does not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on
 # 2 cores; measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays
 # safe.
+# Beyond the registry: a verified compiled LightGBM model needs LLVM's runtime (about 0.5 s).
+_EXTRA_LIBRARIES = {"compiled": ("llvmlite.binding",)}
 _PRELOAD: list[str] = [_child.__name__]
 
 
@@ -61,6 +63,7 @@ def warm_up(formats: Iterable[str]) -> None:
     for fmt in formats:
         spec = get_format(fmt) if fmt in FORMAT_NAMES else None
         libraries = spec.libraries if spec is not None and spec.preload else ()
+        libraries = libraries or _EXTRA_LIBRARIES.get(fmt, ())
         for lib in libraries:
             if lib not in _PRELOAD and importlib.util.find_spec(lib) is not None:
                 _PRELOAD.append(lib)

@@ -1,8 +1,9 @@
 """Executing a plan: resolve -> group -> download -> load -> predict -> submit -> confirm.
 
 Each stage is a function (or, for the uploads, the Submitter) over the jobs that are still
-alive; a stage fails only the jobs it could not serve. Uploads happen in this process as each
-worker finishes, so uploading overlaps with the other models' predictions. Imported only when
+alive; a stage fails only the jobs it could not serve. Validation and uploads run on a
+background thread (uploader.py) as each worker finishes, so they overlap the other models'
+predictions and never delay starting the next worker. Imported only when
 there is work: this module loads pandas.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -20,13 +22,15 @@ from ..data import DataCache
 from ..errors import AutopilotError, PredictionInvalidError
 from ..tournaments import Tournament
 from .blend import blend
+from .compiled_use import Compiled
 from .context import RunContext
 from .fetch import Group, download, group, load
 from .job import Job
 from .plan import Due
 from .report import Outcome
 from .resolve import resolve
-from .submit import Submitter
+from .uploader import Uploader
+from .validate import preload as preload_validation
 from .worker import PredictionResult, predict_many, warm_up
 
 log = logging.getLogger(__name__)
@@ -43,19 +47,25 @@ def _execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome
     jobs = _resolve(ctx, due, outcomes)
     # The fork server's socket and the workers' scratch files need a temporary folder.
     _platform.ensure_tempdir(ctx.settings.state_path / "tmp")
-    # The workers' fork server starts (and imports the model libraries) while we download.
-    warm_up({j.resolved.fmt for j in jobs})
+    compiled = Compiled(ctx.settings.state_path / "compiled", jobs)
+    # The workers' fork server starts (and imports the model libraries) while we download;
+    # so does numerai-tools, for the first validation (0.6 s of CPU otherwise on its path).
+    warm_up({j.resolved.fmt for j in jobs} | compiled.formats())
+    preload_validation()
     cache = DataCache(ctx.settings.state_path / "cache", ctx.client)
     groups = group(ctx, jobs)
     with ctx.timer.stage("download"):
         groups = download(ctx, cache, groups)
     with ctx.timer.stage("load"):
         groups = load(ctx, cache, groups)
-    submitter = Submitter(ctx)
-    preds = _predict(ctx, groups, submitter)
-    _blends(ctx, [j for g in groups for j in g.jobs if j.is_blend], preds, submitter)
+    compiled.remember(groups)
+    with Uploader(ctx) as uploader:
+        preds = _predict(ctx, groups, uploader, compiled.root)
+        compiled.report()
+        _blends(ctx, [j for g in groups for j in g.jobs if j.is_blend], preds, uploader)
+        uploader.close()
     if not ctx.check:
-        submitter.confirm()
+        uploader.submitter.confirm()
     return sum(cache.downloads().values())
 
 
@@ -85,7 +95,7 @@ def _layers(groups: Sequence[Group]) -> list[dict[Tournament, Group]]:
 
 
 def _predict(
-    ctx: RunContext, groups: Sequence[Group], submitter: Submitter
+    ctx: RunContext, groups: Sequence[Group], submitter: Uploader, compiled: Path | None
 ) -> dict[str, pd.Series]:
     """Predict every non-blend job in its worker; each result is submitted as it arrives.
     Returns the predictions by model name (what the blends are made of)."""
@@ -120,6 +130,7 @@ def _predict(
                 models_dir=settings.models_dir.resolve(),
                 on_result=on_result,
                 frames_dir=settings.state_path / "frames",
+                compiled=compiled,
             )
     return preds
 
@@ -146,7 +157,7 @@ def _cheapest_first(ctx: RunContext, specs: list[ModelSpec]) -> list[ModelSpec]:
 
 
 def _blends(
-    ctx: RunContext, jobs: Sequence[Job], preds: Mapping[str, pd.Series], submitter: Submitter
+    ctx: RunContext, jobs: Sequence[Job], preds: Mapping[str, pd.Series], submitter: Uploader
 ) -> None:
     """Each blend from its parts' predictions; a part that failed fails the blend, naming the
     part and its reason."""

@@ -7,7 +7,9 @@ either are never uploaded.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import warnings
 
 import numpy as np
@@ -19,6 +21,18 @@ from .blend import tie_kept_rank
 
 log = logging.getLogger(__name__)
 _EXAMPLES = 3
+
+
+def preload() -> None:
+    """Import numerai-tools (scipy, sklearn behind it) on a background thread now, so that
+    the first validation does not pay it. Returns at once; a failed import is the first
+    validation's to report."""
+
+    def load() -> None:
+        with contextlib.suppress(ImportError):
+            from numerai_tools import submissions  # noqa: F401
+
+    threading.Thread(target=load, name="preload-numerai-tools", daemon=True).start()
 
 
 def build_submission(

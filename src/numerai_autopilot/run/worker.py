@@ -93,6 +93,7 @@ def predict_many(
     on_result: Callable[[PredictionResult], None] | None = None,
     models_dir: Path | None = None,
     frames_dir: Path | None = None,
+    compiled: Path | None = None,
 ) -> list[PredictionResult]:
     """Predict every spec, each in its own forked child, at most ``workers`` at once.
 
@@ -103,6 +104,7 @@ def predict_many(
     stops the others (their children are killed).
     ``frames_dir``: where the live frame's mapped file goes when the host has no /dev/shm
     (else a private temp folder).
+    ``compiled`` is the compiled-model cache LightGBM models may use.
     """
     formats = set()
     for spec in specs:
@@ -163,6 +165,7 @@ def predict_many(
                     (capture := Capture()).child_end(),
                     _child.model_environ(),
                     _platform.HOST,
+                    compiled,
                 )
                 if job.memory_mb is not None:
                     _warn_unbounded()

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from ..client import NumeraiClient, RoundInfo, client_from_settings
 from ..clock import Clock, SystemClock, format_time
+from ..compiled import prepare_in_background
 from ..config import ModelsConfig, Settings, load_models_file
 from ..errors import AuthError, AutopilotError, ConfigError, NumeraiError
 from ..run.lifecycle import Lifecycle
@@ -148,6 +149,8 @@ class Scheduler:
         due = {t: r for t, r in rounds.items() if r is not None and self._due(t, r, now)}
         if due:
             self._job(models, due)
+            # Between rounds: compile what the next round can use (never waited for).
+            prepare_in_background(self.settings, models.enabled())
         elif not self.once_per_round:
             done = {
                 t: r

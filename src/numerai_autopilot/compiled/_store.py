@@ -1,0 +1,209 @@
+"""The compiled-model cache on disk: one folder per (artifact, engine versions, CPU).
+
+Layout, under ``<state>/compiled`` (beside the data cache)::
+
+    <artifact sha256[:16]>-<key[:16]>/   model.o  sample.npy  expected.npy  meta.json
+                                          [rejected.json: a run found it wrong]
+    samples/<tournament>.npz              live rows a run stored, to verify against
+    .compile.lock                         held by the one compile at a time
+
+Loading compiled code runs it, exactly like unpickling a model: the cache gets the models
+folder's trust. Folders are created owner-only and an entry is used only when it and the root
+belong to this user and nobody else may write them. An entry appears whole or not at all: it is
+built in a temporary folder and renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from ..fileio import sha256_file, write_atomic
+
+META = "meta.json"
+OBJECT = "model.o"
+SAMPLE = "sample.npy"
+EXPECTED = "expected.npy"
+REJECTED = "rejected.json"
+VERIFIED, BAD = "verified", "bad"
+_FORMAT = 1
+_SAMPLE_MAX_AGE = 7 * 86400.0  # a run refreshes the stored live rows at most weekly
+
+
+@dataclass(frozen=True)
+class Engine:
+    """The versions a compiled object depends on: a change of any makes a new entry."""
+
+    lleaves: str
+    llvmlite: str
+    lightgbm: str
+
+    @classmethod
+    def installed(cls) -> Engine | None:
+        """The installed versions (no import), or None without the ``fast`` extra."""
+        try:
+            return cls(*(metadata.version(n) for n in ("lleaves", "llvmlite", "lightgbm")))
+        except metadata.PackageNotFoundError:
+            return None
+
+
+def host_cpu() -> dict[str, str]:
+    """LLVM's name and feature string for this CPU, what the object is compiled for (an
+    object built for other features may use instructions this CPU lacks). Imports llvmlite."""
+    import llvmlite.binding as llvm
+
+    try:
+        features = str(llvm.get_host_cpu_features().flatten())
+    except RuntimeError:  # LLVM cannot detect them on some hosts: the name alone then
+        features = ""
+    return {"name": str(llvm.get_host_cpu_name()), "features": features}
+
+
+def entry_name(artifact_sha256: str, engine: Engine, cpu: dict[str, str]) -> str:
+    key = json.dumps(
+        {"artifact": artifact_sha256, "engine": engine.__dict__, "cpu": cpu, "v": _FORMAT},
+        sort_keys=True,
+    )
+
+    return f"{artifact_sha256[:16]}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def untrusted(path: Path) -> str | None:
+    """Why code under ``path`` must not be loaded (someone else owns it or may write it)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return f"{path} belongs to another user"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{path} is writable by others (chmod go-w)"
+    return None
+
+
+class CompiledStore:
+    """The cache folder: entries, stored samples, the compile lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def ensure(self) -> None:
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def lock(self) -> filelock.BaseFileLock:
+        """The one-compile-at-a-time lock (taken with timeout 0: a busy cache is skipped)."""
+        self.ensure()
+        return filelock.FileLock(str(self.root / ".compile.lock"))
+
+    def compiling(self) -> bool:
+        """Whether another process holds the compile lock now."""
+        lock = self.lock()
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            return True
+        lock.release()
+        return False
+
+    def entry(self, name: str) -> Path:
+        return self.root / name
+
+    def meta(self, name: str) -> dict[str, Any] | None:
+        """The entry's metadata, or None when missing or unreadable (then it is rebuilt)."""
+        try:
+            doc = json.loads((self.entry(name) / META).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) and doc.get("format") == _FORMAT else None
+
+    def problem(self, name: str) -> str | None:
+        """Why the entry cannot be used as it is (None: complete, verified, unchanged)."""
+        meta = self.meta(name)
+        if meta is None:
+            return "missing or unreadable metadata"
+        if meta.get("status") != VERIFIED:
+            return f"marked bad: {meta.get('reason')}"
+        rejected = self.rejected(name)
+        if rejected is not None:
+            return f"rejected by a run: {rejected}"
+        obj = self.entry(name) / OBJECT
+        for p in (self.root, self.entry(name), obj):
+            why = untrusted(p)
+            if why is not None:
+                return why
+        if sha256_file(obj) != meta.get("object_sha256"):
+            return "the compiled object changed since it was verified"
+        return None
+
+    def rejected(self, name: str) -> str | None:
+        try:
+            doc = json.loads((self.entry(name) / REJECTED).read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return "unreadable rejection note"
+        return str(doc.get("reason", "")) if isinstance(doc, dict) else "unreadable"
+
+    def reject(self, name: str, reason: str) -> None:
+        """Mark an entry as not to be used again until rebuilt (a run found it wrong)."""
+        doc = {"reason": reason, "at": time.time()}
+        with contextlib.suppress(OSError):  # a read-only cache: the run falls back regardless
+            write_atomic(self.entry(name) / REJECTED, json.dumps(doc), mode=0o600)
+
+    def staging(self, name: str) -> Path:
+        """A fresh owner-only folder to build ``name`` in (renamed into place by install)."""
+        self.ensure()
+        return Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=self.root))
+
+    def install(self, staged: Path, name: str) -> None:
+        """Swap the staged folder in for ``name``; a run meanwhile finds the old entry, the new
+        one, or none (then it uses LightGBM), never a part."""
+        target = self.entry(name)
+        old: Path | None = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".old-{name}-", dir=self.root))
+            os.replace(target, old / "entry")
+        os.replace(staged, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def sweep(self) -> None:
+        """Remove what interrupted compiles left (only under the compile lock)."""
+        for p in self.root.glob(".tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+        for p in self.root.glob(".old-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+    def sample_path(self, label: str) -> Path:
+        return self.root / "samples" / f"{label}.npz"
+
+    def sample_stale(self, label: str) -> bool:
+        try:
+            return time.time() - self.sample_path(label).stat().st_mtime > _SAMPLE_MAX_AGE
+        except OSError:
+            return True
+
+    def ready(self, artifact_sha256: str) -> bool:
+        """Whether some verified entry exists for the artifact (cheap: for preloading lleaves;
+        the worker checks the exact key, CPU included)."""
+        for d in self.root.glob(f"{artifact_sha256[:16]}-*"):
+            meta = self.meta(d.name)
+            if meta and meta.get("status") == VERIFIED and not (d / REJECTED).exists():
+                return True
+        return False
+
+
+def write_file(path: Path, data: bytes) -> None:
+    write_atomic(path, data, mode=0o600)
