@@ -162,6 +162,7 @@ RUN = (
     "model_timeout",
     "model_memory_mb",
     "worker_mode",
+    "strict_model_upload",
     "log_format",
     *ALERTS,
     "shard",

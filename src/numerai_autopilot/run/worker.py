@@ -101,11 +101,8 @@ def predict_many(
     result per spec, in the order of ``specs``; ``on_result`` is called in this process as each
     finishes. A model that fails (error, crash, timeout, memory) gets a result with ``error``
     set (logged by the caller, which knows the stage); only an exception from ``on_result``
-    stops the others (their children are killed).
-    ``frames_dir``: where the live frame's mapped file goes when the host has no /dev/shm
-    (else a private temp folder).
-    ``compiled`` is the compiled-model cache LightGBM models may use.
-    """
+    stops the others (their children are killed). ``frames_dir``: where the live frame's
+    mapped file goes without /dev/shm; ``compiled``: the cache LightGBM models may use."""
     formats = set()
     for spec in specs:
         with contextlib.suppress(AutopilotError):  # reported per model by _precheck
