@@ -337,3 +337,18 @@ def test_a_function_pickled_by_an_older_python_says_which(tmp_path: Path) -> Non
         load_predictor(spec_for("old", path), None)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert f"pickled by Python 3.8-3.10; this is {version}" in str(err.value)
+
+
+@pytest.mark.parametrize("key", ["numerai_ticker", "symbol"])
+def test_signals_and_crypto_outputs_are_keyed_by_their_own_id_column(key: str) -> None:
+    """The demo's Crypto function was reported 'not named id': each tournament has its own."""
+    from numerai_autopilot.models._output import model_upload_refusal
+
+    ids = pd.Index(["a", "b", "c"], name=key)
+    good = pd.DataFrame({"prediction": [0.1, 0.5, 0.9]}, index=ids)
+    assert model_upload_refusal(good, ids) is None
+    refusal = model_upload_refusal(good.rename_axis("id"), ids)
+    assert (
+        refusal
+        == f"its index is not named {key!r}: the CSV Numerai writes would have no {key} column"
+    )

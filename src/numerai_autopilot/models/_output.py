@@ -122,8 +122,10 @@ def model_upload_refusal(raw: Any, live_index: pd.Index) -> str | None:
         )
     if str(raw.columns[0]) not in ("prediction", "probability"):
         return f"its column is named {str(raw.columns[0])!r}, not 'prediction'"
-    if raw.index.name != "id":
-        return "its index is not named 'id': the CSV Numerai writes would have no id column"
+    # The tournament's id column: id (Classic), numerai_ticker (Signals), symbol (Crypto).
+    key = live_index.name or "id"
+    if raw.index.name != key:
+        return f"its index is not named {key!r}: the CSV Numerai writes would have no {key} column"
     if raw.index.has_duplicates:
         return "returns duplicate ids"
     missing = len(live_index.difference(raw.index))
