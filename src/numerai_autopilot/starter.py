@@ -41,7 +41,7 @@ def init_models_file(
     """Write ``models_dir/models.toml`` for the account's models (only ``tournaments``' when
     given). Refuses (ConfigError naming the file) to replace an existing file, and to write a
     file with no model in it."""
-    from .data import resolve_version
+    from .data import newest_version, resolve_version
 
     path = models_dir / MODELS_FILE
     if path.exists():
@@ -55,7 +55,12 @@ def init_models_file(
         which = ", ".join(sorted(t.label for t in wanted)) if wanted else "any tournament"
         raise ConfigError(f"the account has no model in {which}: nothing to write to {path}")
     used = sorted({m.tournament for m in models})
-    versions = {t: resolve_version(client.list_datasets(t), t, None) for t in used}
+    # Pinned to the newest version with a live file (what a model trained today uses; the
+    # notebooks train on the newest), else the written default; the run never switches it.
+    versions: dict[Tournament, str] = {}
+    for t in used:
+        listed = client.list_datasets(t)
+        versions[t] = newest_version(listed, t) or resolve_version(listed, t, None)
     write_atomic(path, render_models_file(models, versions))
     return StarterFile(path=path, models=models, versions=versions)
 
@@ -74,7 +79,7 @@ def render_models_file(models: list[AccountModel], versions: dict[Tournament, st
             "",
             f"# --- {t.label} ---------------------------------------------------------------",
             f"# data_version: the newest {t.label} version when this file was written; delete",
-            "# the line to follow whatever version Numerai lists as newest.",
+            "# the line to use the written default (the version numerai-predict defaults to).",
         ]
         for m in sorted((m for m in models if m.tournament == t), key=lambda m: m.name):
             lines += ["", *_entry(m, versions[t])]

@@ -132,7 +132,7 @@ def test_the_written_file_names_missing_artifacts_then_loads_and_runs_once_they_
         (models / f"{name}.pkl").write_bytes(_model_upload_function())
     config = load_models_file(models)
     assert [(m.name, m.tournament, m.data_version) for m in config.models] == [
-        (n, Tournament.CLASSIC, "v5.2")
+        (n, Tournament.CLASSIC, "v5.3")  # the sandbox's newest Classic version
         for n in ("anas_platyrhynchos", "corvus_corone", "netta_rufina")
     ]
     assert all(m.artifact == models / f"{m.name}.pkl" for m in config.models)
