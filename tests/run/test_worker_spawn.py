@@ -22,7 +22,7 @@ from numerai_autopilot.run import _process, worker
 from numerai_autopilot.run._shared import publish, unpublish
 from numerai_autopilot.run.worker import LiveData, predict_many
 from numerai_autopilot.tournaments import Tournament
-from run.test_worker import by_name, exits, fn_spec, good, hang, hog, make_live, raising, segfault
+from run.test_worker import by_name, exits, fn_spec, good, hang, make_live, raising, segfault
 
 SECRET = "s3cr3t-spawn-value"
 
@@ -47,6 +47,18 @@ def modest(live_features: pd.DataFrame) -> pd.Series:
     return out
 
 
+def peak_hog(live_features: pd.DataFrame) -> pd.Series:
+    """512 MB over the bound's base. Without /proc the base is the peak resident size, which
+    Linux carries across fork and exec: a spawned child starts at its parent's peak (this test
+    process's, after the heavier suites), so a fixed 512 MB could fit under it."""
+    import resource
+
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    blob = np.ones((base + 512 * 2**20) // 8)
+    out: pd.Series = live_features["feature_a"] + blob[0]
+    return out
+
+
 @pytest.fixture
 def outcome(
     tmp_path: Path, non_linux_host: _platform.Host, capfd: pytest.CaptureFixture[str]
@@ -57,7 +69,7 @@ def outcome(
         fn_spec(tmp_path, "raising", raising),
         fn_spec(tmp_path, "segfault", segfault),
         fn_spec(tmp_path, "hang", hang, timeout=2.0),
-        fn_spec(tmp_path, "hog", hog, memory_mb=64),
+        fn_spec(tmp_path, "hog", peak_hog, memory_mb=64),
         fn_spec(tmp_path, "modest", modest, memory_mb=256),
         fn_spec(tmp_path, "exits", exits),
         fn_spec(tmp_path, "spawned_clean", spawned_clean),

@@ -141,7 +141,8 @@ def predict_many(
     shared: dict[Tournament, SharedFrame] = {}
     try:
         for t in {s.tournament for s in specs if s.tournament in live}:
-            shared[t] = publish(live[t].frame, _platform.HOST.shm or frames_dir)
+            # /dev/shm where the host has one (too small: publish goes to disk), else frames/.
+            shared[t] = publish(live[t].frame, None if _platform.HOST.shm else frames_dir)
         while pending or running:
             while pending and len(running) < workers:
                 i, spec = pending.popleft()
