@@ -4,7 +4,6 @@ the project's own loader reads and a run submits from once the artifacts exist."
 from __future__ import annotations
 
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -15,18 +14,11 @@ from numerai_autopilot.config import load_models_file
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.sandbox.state import PendingUpload
 from numerai_autopilot.tournaments import Tournament
-from support.rig import env_for
+from support.rig import cli_process, env_for
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "numerai_autopilot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return cli_process(env, *args, timeout=120)
 
 
 def _model_upload_function() -> bytes:

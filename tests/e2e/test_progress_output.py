@@ -19,7 +19,7 @@ import pytest
 
 from numerai_autopilot.run.ledger import Ledger
 from numerai_autopilot.sandbox import Sandbox
-from support.rig import CLASSIC, env_for
+from support.rig import CLASSIC, cli_process, env_for
 
 _MODELS = """
 import os, sys, time
@@ -58,14 +58,7 @@ def _models(base: Path, *, broken: bool = False) -> None:
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "numerai_autopilot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return cli_process(env, *args, timeout=180)
 
 
 def test_json_mode_every_line_parses_names_its_run_and_holds_no_model_output(

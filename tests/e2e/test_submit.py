@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,11 @@ import pandas as pd
 from numerai_autopilot.run.ledger import Ledger
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
-from support.rig import env_for
+from support.rig import cli_process, env_for
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "numerai_autopilot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return cli_process(env, *args, timeout=180)
 
 
 def summary(out: str) -> dict[str, Any]:

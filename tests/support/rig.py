@@ -84,6 +84,20 @@ def settings_for(sb: Sandbox, base: Path, **extra: object) -> Settings:
     )
 
 
+def cli_process(
+    env: dict[str, str], *args: str, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """``numerai-autopilot ARGS`` as a process of its own with ``env`` (see env_for)."""
+    return subprocess.run(
+        [sys.executable, "-m", "numerai_autopilot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def env_for(sb: Sandbox, base: Path) -> dict[str, str]:
     """The environment a CLI process gets: everything through NUMERAI_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMERAI_")}

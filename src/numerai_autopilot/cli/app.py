@@ -79,14 +79,7 @@ def _main(
 def run(
     flags: Flags,
     only: Only = None,
-    trigger_id: Annotated[
-        str | None,
-        typer.Option(
-            help="Numerai's trigger id, passed on to each submission (env TRIGGER_ID)",
-            envvar="TRIGGER_ID",
-            show_default=False,
-        ),
-    ] = None,
+    trigger_id: ro.TriggerId = None,
     wait_lock: Annotated[
         float, typer.Option(help="Seconds to wait for another run to finish before giving up")
     ] = 0.0,

@@ -117,14 +117,18 @@ def azure(
         preamble = _PREAMBLE.format(template=template, params="written below, removed on exit")
     if not image and not (source / "Dockerfile").is_file():
         preamble += f"\n# No Dockerfile in {source.resolve()}: pass --source CHECKOUT or --image."
-    if not apply:
-        steps = plan_azure(
+
+    def steps_for(parameters_file: Path) -> list[Step]:
+        return plan_azure(
             params,
-            parameters_file=params_file,
+            parameters_file=parameters_file,
             models_dir=settings.models_dir,
             template=template,
             source=source,
         )
+
+    if not apply:
+        steps = steps_for(params_file)
         if out is None:
             preamble += "\n" + _PARAMS_HEREDOC.format(text=params.parameters_text())
         typer.echo(render_script(steps, preamble=preamble))
@@ -133,14 +137,7 @@ def azure(
         if out is None:
             params_file = Path(tmp) / PARAMETERS_NAME
             write_atomic(params_file, params.parameters_text())
-        steps = plan_azure(
-            params,
-            parameters_file=params_file,
-            models_dir=settings.models_dir,
-            template=template,
-            source=source,
-        )
-        _apply(steps, settings, source, needs_dockerfile=not image)
+        _apply(steps_for(params_file), settings, source, needs_dockerfile=not image)
 
 
 def _write_templates(out: Path, params: AzureParams) -> tuple[Path, Path]:

@@ -76,3 +76,12 @@ HealthcheckUrl = Annotated[
         show_default=False,
     ),
 ]
+
+TriggerId = Annotated[
+    str | None,
+    typer.Option(
+        help="Numerai's trigger id, passed on with each submission (env TRIGGER_ID)",
+        envvar="TRIGGER_ID",
+        show_default=False,
+    ),
+]

@@ -37,14 +37,7 @@ def submit(
     rank: Annotated[
         bool, typer.Option("--rank", help="Rank the predictions into (0, 1] first")
     ] = False,
-    trigger_id: Annotated[
-        str | None,
-        typer.Option(
-            help="Numerai's trigger id, passed on with the submission (env TRIGGER_ID)",
-            envvar="TRIGGER_ID",
-            show_default=False,
-        ),
-    ] = None,
+    trigger_id: ro.TriggerId = None,
     late: ro.Late = "skip",
     verbose: Verbose = False,
 ) -> None:
