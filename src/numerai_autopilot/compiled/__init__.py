@@ -1,4 +1,8 @@
-"""Compiled LightGBM models (lleaves), prepared outside the round and verified before use.
+"""Prepared LightGBM models: the booster as flat arrays, walked by one numba kernel.
+
+Prepared outside the round (seconds per model: nothing is compiled per model; the walk is
+compiled once per machine) and verified against LightGBM before use, bit-identical on every
+model tried (see docs/performance.md for the figures and the lleaves engine this replaced).
 
 Public API:
 
@@ -9,14 +13,14 @@ Public API:
 - :func:`remember_sample` -- a run stores live rows the compiled models are verified on;
 - :func:`open_verified` -- in a worker: the compiled model, only if it still agrees with
   LightGBM on its stored sample (else it is rejected and LightGBM is used);
-- :func:`unsupported_reason` -- what lleaves cannot compile (multiclass, linear trees...).
+- :func:`unsupported_reason` -- what the walk does not reproduce (multiclass, linear trees).
 
-Nothing here is imported by the idle run; llvmlite only where a compiled model is loaded.
+Nothing here is imported by the idle run; numba only where a forest is walked.
 """
 
 from ._models import prepare_in_background, prepare_models, store_for
 from ._prepare import DEFAULT_MEMORY_MB, Prepared, prepare, remember_sample
-from ._runtime import CompiledForest, open_verified
+from ._runtime import CompiledForest, jit_dir, open_verified
 from ._store import CompiledStore, Engine
 from ._support import unsupported_reason
 
@@ -26,6 +30,7 @@ __all__ = [
     "CompiledStore",
     "Engine",
     "Prepared",
+    "jit_dir",
     "open_verified",
     "prepare",
     "prepare_in_background",

@@ -1,8 +1,9 @@
-"""One compile, in a child process of its own: ``python -m numerai_autopilot.compiled._build``.
+"""Preparing forests in a child process: ``python -m numerai_autopilot.compiled._build``.
 
-A child because LLVM's memory for an example-size model (2,000 trees) is about 2.8 GB and a
-compile may crash: the bound (RLIMIT_DATA) and a crash stay there. It writes the entry's files
-into the staging folder it is given and prints one JSON line; the parent installs the entry.
+A child because LightGBM and numba are loaded only there (the parent may be the scheduler,
+which stays lean) and because a memory bound (RLIMIT_DATA) and a crash stay there. It reads a
+JSON list of jobs on stdin, writes each entry's files into the staging folder the job names,
+and prints one JSON line per job; the parent installs the entries.
 """
 
 from __future__ import annotations
@@ -20,23 +21,31 @@ from typing import Any
 import numpy as np
 
 from .. import _platform
-from ._runtime import CompiledForest, load_object
-from ._store import BAD, EXPECTED, META, OBJECT, SAMPLE, VERIFIED, Engine, host_cpu, write_file
+from ._forest import Unsupported, read_forest
+from ._kernel import warm
+from ._runtime import CompiledForest, _check_as_integers
+from ._store import BAD, EXPECTED, META, OBJECT, SAMPLE, VERIFIED, Engine, write_file
 from ._verify import disagreement, with_missing
 
 
-def build(artifact: Path, sample: Path, staged: Path, artifact_sha256: str) -> dict[str, Any]:
-    """Compile ``artifact`` into ``staged`` and verify it against LightGBM on the stored live
-    rows at ``sample`` (plus a copy with missing values). Returns the metadata written."""
+def build(
+    artifact: Path, sample: Path, staged: Path, artifact_sha256: str, jit: Path | None
+) -> dict[str, Any]:
+    """Read ``artifact`` into a forest in ``staged`` and verify it against LightGBM on the
+    stored live rows at ``sample`` (plus a copy with missing values). Returns the metadata."""
     # LightGBM imports scikit-learn, scipy and pandas when they are installed, for APIs a
     # Booster does not use: 1-14 s of this child's start on 2 busy cores. Hidden here only.
     for optional in ("sklearn", "pandas", "dask", "polars"):
         sys.modules.setdefault(optional, None)  # type: ignore[arg-type]
     import lightgbm as lgb
-    import lleaves
 
+    started = time.monotonic()
+    forest = read_forest(artifact)
+    seconds = time.monotonic() - started
     booster = lgb.Booster(model_file=str(artifact))
     names = list(booster.feature_name())
+    if names != list(forest.features):
+        raise ValueError("the forest's feature list is not LightGBM's")
     with np.load(sample, allow_pickle=False) as stored:
         where = {str(c): i for i, c in enumerate(stored["columns"])}
         absent = [n for n in names if n not in where]
@@ -45,31 +54,29 @@ def build(artifact: Path, sample: Path, staged: Path, artifact_sha256: str) -> d
         values = stored["values"]
     x = with_missing(values[:, [where[n] for n in names]].astype(np.float64))
     expected = np.asarray(booster.predict(x, num_threads=1), dtype=np.float64)
-    started = time.monotonic()
-    model = lleaves.Model(model_file=str(artifact))
-    model.compile(cache=str(staged / OBJECT))
-    seconds = time.monotonic() - started
-    data = (staged / OBJECT).read_bytes()
-    # Verified as the run will use it: loaded from the bytes, not lleaves' in-memory engine.
-    forest = CompiledForest(load_object(data), names, "staged")
-    why = disagreement(expected, np.asarray(model.predict(x, n_jobs=1))) or disagreement(
-        expected, forest.predict(x)
-    )
+    data = forest.to_bytes()
+    write_file(staged / OBJECT, data)
+    # Verified as the run will use it: read back from the bytes written.
+    staged_forest = CompiledForest(type(forest).from_bytes(data), "staged", jit)
+    got = staged_forest.predict(x)
+    why = disagreement(expected, got) or _check_as_integers(staged_forest, x, expected)
     write_file(staged / SAMPLE, _npy(x))
     write_file(staged / EXPECTED, _npy(expected))
     engine = Engine.installed()
     meta = {
-        "format": 1,
+        "format": 2,
         "artifact_sha256": artifact_sha256,
         "engine": engine.__dict__ if engine else None,
-        "cpu": host_cpu(),
         "object_sha256": hashlib.sha256(data).hexdigest(),
         "n_features": len(names),
         "features": names,
+        "trees": len(forest.roots),
+        "nodes": len(forest.kind),
+        "walk": "fast" if forest.fast else "general",
         "sample_rows": len(x),
         "status": BAD if why else VERIFIED,
         "reason": why,
-        "max_abs_diff": float(np.max(np.abs(forest.predict(x) - expected))) if len(x) else 0.0,
+        "max_abs_diff": float(np.max(np.abs(got - expected))) if len(x) else 0.0,
         "compile_seconds": round(seconds, 3),
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "created": time.time(),
@@ -86,26 +93,40 @@ def _npy(a: np.ndarray[Any, Any]) -> bytes:
     return buf.getvalue()
 
 
+def _one(job: dict[str, str], jit: Path | None, memory_mb: int) -> dict[str, Any]:
+    try:
+        return build(
+            Path(job["artifact"]), Path(job["sample"]), Path(job["staged"]), job["sha"], jit
+        )
+    except Unsupported as exc:
+        return {"refused": str(exc)}
+    except MemoryError:
+        return {"error": f"out of memory under a memory bound of {memory_mb} MB"}
+    except Exception as exc:  # noqa: BLE001  a damaged model or LightGBM's error: one line
+        # Under the bound, a failed allocation in C code surfaces as any error at all.
+        bound = f" (under a memory bound of {memory_mb} MB: --memory-mb)" if memory_mb else ""
+        return {"error": f"{type(exc).__name__}: {exc}{bound}"}
+
+
 def main(argv: list[str]) -> int:
-    artifact, sample, staged, sha, memory_mb, nice = argv
-    if int(nice) > 0:  # the scheduler's background compile: a run meanwhile gets the cores
+    memory_mb, nice = int(argv[0]), int(argv[1])
+    jit = Path(argv[2]) if len(argv) > 2 and argv[2] else None
+    if nice > 0:  # the scheduler's background preparation: a run meanwhile gets the cores
         with contextlib.suppress(OSError, AttributeError):
-            os.nice(int(nice))
+            os.nice(nice)
     host = _platform.HOST
     base = host.data_bytes()
-    if base is not None and int(memory_mb) > 0:
-        host.limit_data(base + int(memory_mb) * 1024 * 1024)
+    if base is not None and memory_mb > 0:
+        host.limit_data(base + memory_mb * 1024 * 1024)
+    jobs = json.loads(sys.stdin.read() or "[]")
     try:
-        meta = build(Path(artifact), Path(sample), Path(staged), sha)
-    except MemoryError:
-        print(json.dumps({"error": f"out of memory under a memory bound of {memory_mb} MB"}))
+        warm(jit)  # the walks a run takes (int8, float32, float64 rows) into numba's cache
+    except Exception as exc:  # noqa: BLE001  numba or LLVM failing, often under the bound
+        bound = f" under a memory bound of {memory_mb} MB" if memory_mb else ""
+        print(json.dumps({"error": f"the walk did not compile{bound}: {type(exc).__name__}"}))
         return 1
-    except Exception as exc:  # noqa: BLE001  lleaves/LLVM/LightGBM errors: reported, one line
-        # Under the bound, a failed allocation in C code surfaces as any error at all.
-        bound = f" (under a memory bound of {memory_mb} MB: --memory-mb)" if int(memory_mb) else ""
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}{bound}"}))
-        return 1
-    print(json.dumps(meta))
+    for job in jobs:
+        print(json.dumps({"model": job["model"], **_one(job, jit, memory_mb)}), flush=True)
     return 0
 
 

@@ -1,8 +1,8 @@
-"""Compiling every LightGBM model of a models file, outside the round: ``models prepare``.
+"""Preparing every LightGBM model of a models file, outside the round: ``models prepare``.
 
-One compile at a time (the store's lock, never waited for: a busy cache is reported and
-skipped), each in a child process with a memory bound and a timeout. A run never waits for
-any of this: it uses the entries that are ready and LightGBM for the others.
+One preparation at a time (the store's lock, never waited for: a busy cache is reported and
+skipped), all models in one child process with a memory bound and a timeout. A run never
+waits for any of this: it uses the entries that are ready and LightGBM for the others.
 """
 
 from __future__ import annotations
@@ -16,21 +16,24 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import filelock
 import numpy as np
 
 from ..config import ModelSpec
 from ..fileio import sha256_file, write_atomic
-from ._store import BAD, CompiledStore, Engine, entry_name, host_cpu
+from ._runtime import jit_dir
+from ._store import BAD, CompiledStore, Engine, entry_name
 from ._support import unsupported_reason
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MEMORY_MB = 6144  # the example model's compile peaks at about 2.8 GB
-DEFAULT_TIMEOUT = 3600.0  # its compile takes about 250 s of CPU on a 2-core machine
+DEFAULT_MEMORY_MB = 2048  # the example model's preparation peaks at about MEASURE MB
+DEFAULT_TIMEOUT = 1800.0  # about MEASURE s per example-size model on 2 cores
 _SECRET = re.compile(r"^NUMERAI_|SECRET|KEY|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
 _SAMPLE_ROWS = 512
 
@@ -41,9 +44,9 @@ class Prepared:
 
     model: str
     status: str
-    """ready (was already), compiled, refused (lleaves cannot), mismatch (compiled but not
-    equal to LightGBM: LightGBM is used), failed, busy (another compile runs), no-sample,
-    unavailable (no ``fast`` extra)."""
+    """ready (was already), compiled (prepared now), refused (the walk does not reproduce
+    it), mismatch (prepared but not equal to LightGBM: LightGBM is used), failed, busy
+    (another preparation runs), no-sample, unavailable (no ``fast`` extra)."""
     detail: str = ""
     seconds: float | None = None
     peak_mb: float | None = None
@@ -97,27 +100,33 @@ def prepare(
     timeout: float = DEFAULT_TIMEOUT,
     nice: int = 0,
 ) -> list[Prepared]:
-    """Compile and verify each LightGBM model in ``specs`` that has no usable entry
-    (``nice``: the compile children's lower priority)."""
+    """Prepare and verify each LightGBM model in ``specs`` that has no usable entry, all in
+    one child process (``nice``: its lower priority)."""
     lightgbm = [s for s in specs if is_lightgbm(s)]
     if not lightgbm:
         return []
     engine = Engine.installed()
     if engine is None:
-        why = "pip install 'numerai-autopilot[fast]' to compile LightGBM models"
+        why = "pip install 'numerai-autopilot[fast]' to prepare LightGBM models"
         return [Prepared(s.name, "unavailable", why) for s in lightgbm]
     lock = store.lock()
     try:
         lock.acquire(timeout=0)
     except filelock.Timeout:
-        return [Prepared(s.name, "busy", "another compile is running") for s in lightgbm]
+        return [Prepared(s.name, "busy", "another preparation is running") for s in lightgbm]
     try:
         store.sweep()
-        cpu = host_cpu()
-        return [
-            _one(s, store, engine=engine, cpu=cpu, memory_mb=memory_mb, timeout=timeout, nice=nice)
-            for s in lightgbm
-        ]
+        done: dict[str, Prepared] = {}
+        todo: list[_Job] = []
+        for s in lightgbm:
+            p = _state(s, store, engine)
+            if isinstance(p, Prepared):
+                done[s.name] = p
+            else:
+                todo.append(p)
+        for p in _build(todo, store, memory_mb=memory_mb, timeout=timeout, nice=nice):
+            done[p.model] = p
+        return [done[s.name] for s in lightgbm]
     finally:
         lock.release()
 
@@ -134,29 +143,29 @@ def is_lightgbm(spec: ModelSpec) -> bool:
         return False
 
 
-def _one(
-    spec: ModelSpec,
-    store: CompiledStore,
-    *,
-    engine: Engine,
-    cpu: dict[str, str],
-    memory_mb: int,
-    timeout: float,
-    nice: int,
-) -> Prepared:
+@dataclass(frozen=True)
+class _Job:
+    spec: ModelSpec
+    name: str
+    sha: str
+    sample: Path
+
+
+def _state(spec: ModelSpec, store: CompiledStore, engine: Engine) -> Prepared | _Job:
+    """The model's entry as it is (a :class:`Prepared`), or the job that builds it."""
     path = spec.artifact
-    assert path is not None  # noqa: S101  filtered by _is_lightgbm
+    assert path is not None  # noqa: S101  filtered by is_lightgbm
     reason = unsupported_reason(path)
     if reason is not None:
         return Prepared(spec.name, "refused", reason)
     sha = sha256_file(path)
-    name = entry_name(sha, engine, cpu)
+    name = entry_name(sha, engine)
     problem = store.problem(name)
     meta = store.meta(name)
     if problem is None:
         return Prepared(spec.name, "ready", name)
     if meta is not None and meta.get("status") == BAD and store.rejected(name) is None:
-        # Compiled and verified as unequal: compiling again gives the same object.
+        # Built and verified as unequal: building again gives the same forest.
         return Prepared(spec.name, "mismatch", str(meta.get("reason")))
     sample = store.sample_path(spec.tournament.label)
     if not sample.exists():
@@ -167,62 +176,94 @@ def _one(
         )
     if meta is not None or store.entry(name).exists():
         log.info("rebuilding compiled entry %s of %s: %s", name, spec.name, problem)
-    return _compile(
-        spec,
-        store,
-        name=name,
-        sha=sha,
-        sample=sample,
-        memory_mb=memory_mb,
-        timeout=timeout,
-        nice=nice,
-    )
+    return _Job(spec, name, sha, sample)
 
 
-def _compile(
-    spec: ModelSpec,
-    store: CompiledStore,
-    *,
-    name: str,
-    sha: str,
-    sample: object,
-    memory_mb: int,
-    timeout: float,
-    nice: int,
-) -> Prepared:
-    staged = store.staging(name)
+def _build(
+    jobs: Sequence[_Job], store: CompiledStore, *, memory_mb: int, timeout: float, nice: int
+) -> list[Prepared]:
+    if not jobs:
+        return []
+    staged = {j.spec.name: store.staging(j.name) for j in jobs}
+    request = [
+        {"model": j.spec.name, "artifact": str(j.spec.artifact), "sample": str(j.sample)}
+        | {"staged": str(staged[j.spec.name]), "sha": j.sha}
+        for j in jobs
+    ]
     env = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
-    cmd = [sys.executable, "-m", f"{__package__}._build"]
-    cmd += [str(spec.artifact), str(sample), str(staged), sha, str(memory_mb), str(nice)]
+    jit = jit_dir(store)
+    cmd = [sys.executable, "-m", f"{__package__}._build", str(memory_mb), str(nice), str(jit or "")]
     started = time.monotonic()
     try:
         # Our own module with this interpreter: no shell, no user input in the command.
         proc = subprocess.run(  # noqa: S603
-            cmd, capture_output=True, timeout=timeout, env=env, check=False
+            cmd,
+            input=json.dumps(request).encode(),
+            capture_output=True,
+            timeout=timeout,
+            env=env,
+            check=False,
         )
     except subprocess.TimeoutExpired:
-        shutil.rmtree(staged, ignore_errors=True)
-        return Prepared(spec.name, "failed", f"the compile took over {timeout:g} s")
+        _discard(staged.values())
+        return [Prepared(j.spec.name, "failed", f"over {timeout:g} s") for j in jobs]
     except BaseException:  # Ctrl-C: subprocess.run has killed the child; leave nothing staged
-        shutil.rmtree(staged, ignore_errors=True)
+        _discard(staged.values())
         raise
-    lines = proc.stdout.decode("utf-8", "replace").strip().splitlines()
-    try:
-        doc = json.loads(lines[-1]) if lines else {}
-    except ValueError:
-        doc = {}
-    if proc.returncode != 0 or "status" not in doc:
+    took = time.monotonic() - started
+    answers = _answers(proc.stdout)
+    out = []
+    for j in jobs:
+        doc = answers.get(j.spec.name) or answers.get("") or {}
+        code = proc.returncode
+        where = staged[j.spec.name]
+        out.append(_install(j, store, where, doc, code=code, memory_mb=memory_mb, took=took))
+    return out
+
+
+def _answers(stdout: bytes) -> dict[str, dict[str, Any]]:
+    """The child's JSON lines by model ("" for an error before any model)."""
+    out: dict[str, dict[str, Any]] = {}
+    for line in stdout.decode("utf-8", "replace").splitlines():
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            out[str(doc.get("model", ""))] = doc
+    return out
+
+
+def _install(
+    job: _Job,
+    store: CompiledStore,
+    staged: Path,
+    doc: dict[str, Any],
+    *,
+    code: int,
+    memory_mb: int,
+    took: float,
+) -> Prepared:
+    name = job.spec.name
+    if "refused" in doc:
         shutil.rmtree(staged, ignore_errors=True)
-        why = doc.get("error") or _exit(proc.returncode, memory_mb)
-        return Prepared(spec.name, "failed", str(why), time.monotonic() - started)
-    store.install(staged, name)
+        return Prepared(name, "refused", str(doc["refused"]))
+    if "status" not in doc:
+        shutil.rmtree(staged, ignore_errors=True)
+        why = doc.get("error") or _exit(code, memory_mb)
+        return Prepared(name, "failed", str(why), took)
+    store.install(staged, job.name)
     status = "compiled" if doc["status"] != BAD else "mismatch"
-    detail = name if status == "compiled" else str(doc.get("reason"))
-    return Prepared(spec.name, status, detail, doc.get("compile_seconds"), doc.get("peak_mb"))
+    detail = job.name if status == "compiled" else str(doc.get("reason"))
+    return Prepared(name, status, detail, doc.get("compile_seconds"), doc.get("peak_mb"))
+
+
+def _discard(paths: Iterable[Path]) -> None:
+    for p in paths:
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _exit(code: int, memory_mb: int) -> str:
     if code < 0:
-        # LLVM aborts (SIGABRT) when an allocation fails under the bound.
-        return f"the compiler died (signal {-code}) under a memory bound of {memory_mb} MB"
-    return f"the compiler exited with code {code} under a memory bound of {memory_mb} MB"
+        return f"the preparation died (signal {-code}) under a memory bound of {memory_mb} MB"
+    return f"the preparation exited with code {code} under a memory bound of {memory_mb} MB"

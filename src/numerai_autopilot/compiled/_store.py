@@ -1,13 +1,14 @@
-"""The compiled-model cache on disk: one folder per (artifact, engine versions, CPU).
+"""The compiled-model cache on disk: one folder per (artifact, engine versions).
 
 Layout, under ``<state>/compiled`` (beside the data cache)::
 
-    <artifact sha256[:16]>-<key[:16]>/   model.o  sample.npy  expected.npy  meta.json
+    <artifact sha256[:16]>-<key[:16]>/   forest.npz  sample.npy  expected.npy  meta.json
                                           [rejected.json: a run found it wrong]
     samples/<tournament>.npz              live rows a run stored, to verify against
-    .compile.lock                         held by the one compile at a time
+    jit/                                  numba's cache of the compiled walk (machine code)
+    .compile.lock                         held by the one preparation at a time
 
-Loading compiled code runs it, exactly like unpickling a model: the cache gets the models
+The walk's machine code is loaded and run like an unpickled model: the cache gets the models
 folder's trust. Folders are created owner-only and an entry is used only when it and the root
 belong to this user and nobody else may write them. An entry appears whole or not at all: it is
 built in a temporary folder and renamed into place.
@@ -33,48 +34,36 @@ import filelock
 from ..fileio import sha256_file, write_atomic
 
 META = "meta.json"
-OBJECT = "model.o"
+OBJECT = "forest.npz"
 SAMPLE = "sample.npy"
 EXPECTED = "expected.npy"
 REJECTED = "rejected.json"
 VERIFIED, BAD = "verified", "bad"
-_FORMAT = 1
+_FORMAT = 2  # 1 was an lleaves object (model.o); 2 the forest arrays
 _SAMPLE_MAX_AGE = 7 * 86400.0  # a run refreshes the stored live rows at most weekly
 
 
 @dataclass(frozen=True)
 class Engine:
-    """The versions a compiled object depends on: a change of any makes a new entry."""
+    """The versions an entry depends on: a change of any makes a new entry. (The walk's
+    machine code is numba's to key: its cache is per numba version and CPU.)"""
 
-    lleaves: str
-    llvmlite: str
+    numba: str
     lightgbm: str
+    numpy: str
 
     @classmethod
     def installed(cls) -> Engine | None:
         """The installed versions (no import), or None without the ``fast`` extra."""
         try:
-            return cls(*(metadata.version(n) for n in ("lleaves", "llvmlite", "lightgbm")))
+            return cls(*(metadata.version(n) for n in ("numba", "lightgbm", "numpy")))
         except metadata.PackageNotFoundError:
             return None
 
 
-def host_cpu() -> dict[str, str]:
-    """LLVM's name and feature string for this CPU, what the object is compiled for (an
-    object built for other features may use instructions this CPU lacks). Imports llvmlite."""
-    import llvmlite.binding as llvm
-
-    try:
-        features = str(llvm.get_host_cpu_features().flatten())
-    except RuntimeError:  # LLVM cannot detect them on some hosts: the name alone then
-        features = ""
-    return {"name": str(llvm.get_host_cpu_name()), "features": features}
-
-
-def entry_name(artifact_sha256: str, engine: Engine, cpu: dict[str, str]) -> str:
+def entry_name(artifact_sha256: str, engine: Engine) -> str:
     key = json.dumps(
-        {"artifact": artifact_sha256, "engine": engine.__dict__, "cpu": cpu, "v": _FORMAT},
-        sort_keys=True,
+        {"artifact": artifact_sha256, "engine": engine.__dict__, "v": _FORMAT}, sort_keys=True
     )
 
     return f"{artifact_sha256[:16]}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
@@ -195,9 +184,14 @@ class CompiledStore:
         except OSError:
             return True
 
+    @property
+    def jit(self) -> Path:
+        """numba's cache of the compiled walk (created owner-only by the kernel)."""
+        return self.root / "jit"
+
     def ready(self, artifact_sha256: str) -> bool:
-        """Whether some verified entry exists for the artifact (cheap: for preloading lleaves;
-        the worker checks the exact key, CPU included)."""
+        """Whether some verified entry exists for the artifact (cheap: for preloading the
+        walk; the worker checks the exact key and the entry itself)."""
         for d in self.root.glob(f"{artifact_sha256[:16]}-*"):
             meta = self.meta(d.name)
             if meta and meta.get("status") == VERIFIED and not (d / REJECTED).exists():

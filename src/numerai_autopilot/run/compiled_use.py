@@ -9,6 +9,7 @@ verified entry or LightGBM), and reports entries a worker rejected.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,8 +46,16 @@ class Compiled:
                 self._ready[job.name] = sha
 
     def formats(self) -> set[str]:
-        """The extra fork-server preloads: the compiled runtime when some entry is ready."""
-        return {"compiled"} if self._ready else set()
+        """The extra fork-server preloads: the forest walk when some entry is ready, loaded
+        from numba's cache in the compiled cache (the server reads it from the environment)."""
+        if not self._ready:
+            return set()
+        from ..compiled import CompiledStore, jit_dir
+
+        jit = jit_dir(CompiledStore(self.root))
+        if jit is not None:
+            os.environ["NUMBA_CACHE_DIR"] = str(jit)
+        return {"compiled"}
 
     def remember(self, groups: Sequence[Group]) -> None:
         """Store live rows of each tournament with LightGBM models (for ``models prepare``)."""
