@@ -1,4 +1,4 @@
-"""``numerai-autopilot models prepare``: compile the LightGBM models outside the round."""
+"""``numerai-autopilot models prepare``: prepare the LightGBM models outside the round."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 MemoryMb = Annotated[
-    int, typer.Option(help="Memory bound of one compile, in MB (the example model needs ~3 GB)")
+    int, typer.Option(help="Memory bound of the preparation, in MB (the example model: ~300)")
 ]
 
 
@@ -24,10 +24,10 @@ def mount(models_app: typer.Typer) -> None:
 
 @with_settings(*DIRS, "log_format")
 def prepare(
-    flags: Flags, only: Only = None, memory_mb: MemoryMb = 6144, verbose: Verbose = False
+    flags: Flags, only: Only = None, memory_mb: MemoryMb = 2048, verbose: Verbose = False
 ) -> None:
-    """Compile each LightGBM model with lleaves and verify it against LightGBM on stored live
-    rows; runs use a compiled model once it is ready, LightGBM until then."""
+    """Prepare each LightGBM model for the fast tree walk and verify it against LightGBM on
+    stored live rows (seconds); runs use a prepared model once ready, LightGBM until then."""
     as_json = open_output(flags, verbose)
     done = prepare_after(flags.settings(), only, memory_mb=memory_mb, as_json=as_json)
     raise typer.Exit(0 if all(p.ok for p in done) else 1)
@@ -37,7 +37,7 @@ def prepare_after(
     settings: Settings,
     only: Sequence[str] | None,
     *,
-    memory_mb: int = 6144,
+    memory_mb: int = 2048,
     as_json: bool,
     quiet: bool = False,
 ) -> list[Prepared]:
@@ -68,8 +68,8 @@ def render(done: Sequence[Prepared], *, as_json: bool) -> None:
             )
         return
     if not done:
-        r.console().print("compiled models: no LightGBM model to compile")
+        r.console().print("prepared models: no LightGBM model to prepare")
         return
     for p in done:
         took = f" in {p.seconds:.1f} s, {p.peak_mb:.0f} MB" if p.seconds and p.peak_mb else ""
-        r.console().print(f"compiled {p.model}: {p.status}{took} ({p.detail})", markup=False)
+        r.console().print(f"prepared {p.model}: {p.status}{took} ({p.detail})", markup=False)

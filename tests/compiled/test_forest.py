@@ -1,0 +1,146 @@
+"""The forest walk against LightGBM itself, model kind by model kind: the same doubles (not
+merely close), for integer and float rows, missing and tiny values, categories out of range."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from numerai_autopilot.compiled._forest import CATEGORICAL, NUM_ZERO, Forest, read_forest
+from numerai_autopilot.compiled._kernel import predict_raw
+from numerai_autopilot.compiled._support import unsupported_reason
+
+RNG = np.random.default_rng(20261202)
+
+
+def _data(n: int, width: int, seed: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-1, 6, size=(n, width)).astype(np.float64)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y = np.nan_to_num(x) @ np.linspace(0.1, 0.6, width) + np.isin(x[:, 0], [1, 3]) * 0.5
+    return x, y + rng.normal(size=n) * 0.1
+
+
+def _model(tmp_path: Path, params: dict[str, Any], cat: Any = "auto") -> Path:
+    x, y = _data(1500, 6, seed=len(str(params)))
+    if params.get("objective") in ("binary", "cross_entropy"):
+        y = (y > np.median(y)).astype(float)
+    base = {"verbose": -1, "num_leaves": 15, "min_data_in_leaf": 5, "num_threads": 1}
+    if cat != "auto":
+        base |= {"min_data_per_group": 5, "cat_smooth": 1, "max_cat_to_onehot": 1}
+    path = tmp_path / "m.txt"
+    booster = lgb.train(base | params, lgb.Dataset(x, y, categorical_feature=cat), 25)
+    booster.save_model(str(path))
+    return path
+
+
+def _rows(n: int, width: int) -> np.ndarray[Any, Any]:
+    """Rows LightGBM never saw: out-of-range, negative, fractional, huge, tiny and NaN."""
+    x = RNG.integers(-3, 9, size=(n, width)).astype(np.float64)
+    x[RNG.random(x.shape) < 0.1] = np.nan
+    x[:40, 0] = RNG.normal(size=40) * 3
+    x[40:50, 1] = 1e-40
+    x[50:60, 0] = 3e9
+    x[60:70, 0] = -0.5
+    return x
+
+
+KINDS = [
+    {"objective": "regression"},
+    {"objective": "binary"},
+    {"objective": "cross_entropy"},
+    {"objective": "huber"},
+    {"objective": "regression", "zero_as_missing": True},
+    {"objective": "regression", "boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.5},
+    {"objective": "regression", "num_leaves": 63, "max_depth": -1, "min_data_in_leaf": 2},
+]
+
+
+@pytest.mark.parametrize("cat", ["auto", [0, 1]], ids=["numerical", "categorical"])
+@pytest.mark.parametrize("params", KINDS, ids=lambda p: "-".join(str(v) for v in p.values()))
+def test_the_walk_gives_lightgbms_own_doubles(
+    tmp_path: Path, params: dict[str, Any], cat: Any
+) -> None:
+    path = _model(tmp_path, params, cat)
+    forest = read_forest(path)
+    if params.get("boosting") != "rf":  # rf's bagged trees here split the numbers only
+        assert (forest.kind == CATEGORICAL).any() == (cat != "auto")
+    assert (forest.kind == NUM_ZERO).any() == bool(params.get("zero_as_missing"))
+    booster = lgb.Booster(model_file=str(path))
+    x = _rows(2500, 6)
+    np.testing.assert_array_equal(predict_raw(forest, x), booster.predict(x))
+    ints = RNG.integers(-2, 7, size=(3000, 6)).astype(np.int8)
+    expected = booster.predict(ints.astype(np.float64))
+    np.testing.assert_array_equal(predict_raw(forest, ints), expected)
+    np.testing.assert_array_equal(predict_raw(forest, ints, threads=2), expected)
+    again = Forest.from_bytes(forest.to_bytes())
+    np.testing.assert_array_equal(predict_raw(again, x), booster.predict(x))
+
+
+def test_numerai_shaped_models_take_the_one_comparison_walk(tmp_path: Path) -> None:
+    """int8 features 0..4 and no missing values: the fast walk, still LightGBM's doubles."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 5, size=(2000, 40)).astype(np.int8)
+    y = x[:, :8] @ rng.normal(size=8) + rng.normal(size=2000)
+    params = {"verbose": -1, "max_depth": 5, "num_leaves": 31, "colsample_bytree": 0.5}
+    path = tmp_path / "numerai.txt"
+    lgb.train(params, lgb.Dataset(x.astype(np.float32), y), 50).save_model(str(path))
+    forest = read_forest(path)
+    assert forest.fast and int(forest.depths.max()) <= 5
+    live = rng.integers(0, 5, size=(5000, 40)).astype(np.int8)
+    expected = lgb.Booster(model_file=str(path)).predict(live.astype(np.float32))
+    np.testing.assert_array_equal(predict_raw(forest, live), expected)
+
+
+def test_thresholds_next_to_zero_take_the_exact_walk(tmp_path: Path) -> None:
+    """LightGBM reads |v| <= 1e-35 as 0; a threshold in that band would make the one
+    comparison wrong for such values, so that model takes the general walk."""
+    x = np.zeros((3000, 2))
+    tiny = float(np.float32(1e-35))
+    choices = [0.0, 1e-36, -1e-36, 1e-35, -1e-35, tiny, -tiny, 1e-30, -1e-30, np.nan, 1.0, -1.0]
+    x[:, 0] = RNG.choice(choices, size=3000)
+    x[:, 1] = RNG.normal(size=3000)
+    y = (x[:, 0] > 0) * 1.0 + x[:, 1] + np.isnan(x[:, 0]) * 2
+    path = tmp_path / "zero.txt"
+    params = {"verbose": -1, "num_leaves": 7, "min_data_in_leaf": 3}
+    lgb.train(params, lgb.Dataset(x, y), 10).save_model(str(path))
+    forest = read_forest(path)
+    assert not forest.fast
+    np.testing.assert_array_equal(
+        predict_raw(forest, x), lgb.Booster(model_file=str(path)).predict(x)
+    )
+
+
+def test_the_width_of_the_rows_is_checked(tmp_path: Path) -> None:
+    forest = read_forest(_model(tmp_path, {"objective": "regression"}))
+    with pytest.raises(ValueError, match="6 features"):
+        predict_raw(forest, np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"objective": "multiclass", "num_class": 3}, "multiclass models (3 classes)"),
+        ({"objective": "regression", "linear_tree": True}, "linear trees"),
+        ({"objective": "poisson"}, "objective 'poisson'"),
+        ({"objective": "regression", "reg_sqrt": True}, "objective 'regression sqrt'"),
+    ],
+    ids=["multiclass", "linear", "poisson", "sqrt"],
+)
+def test_what_the_walk_does_not_reproduce_is_named(
+    tmp_path: Path, params: dict[str, Any], reason: str
+) -> None:
+    x, y = _data(600, 4, seed=3)
+    if params["objective"] == "multiclass":
+        y = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    if params["objective"] == "poisson":
+        y = np.abs(y)
+    path = tmp_path / "m.txt"
+    base = {"verbose": -1, "num_leaves": 7, "min_data_in_leaf": 5}
+    lgb.train(base | params, lgb.Dataset(np.nan_to_num(x), y), 5).save_model(str(path))
+    why = unsupported_reason(path)
+    assert why is not None and why.startswith(reason), why
