@@ -91,9 +91,34 @@ def test_numerai_shaped_models_take_the_one_comparison_walk(tmp_path: Path) -> N
     lgb.train(params, lgb.Dataset(x.astype(np.float32), y), 50).save_model(str(path))
     forest = read_forest(path)
     assert forest.fast and int(forest.depths.max()) <= 5
+    assert forest.heap is not None  # shallow: walked as complete trees
     live = rng.integers(0, 5, size=(5000, 40)).astype(np.int8)
     expected = lgb.Booster(model_file=str(path)).predict(live.astype(np.float32))
     np.testing.assert_array_equal(predict_raw(forest, live), expected)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_complete_trees_with_missing_values_give_lightgbms_doubles(
+    tmp_path: Path, depth: int
+) -> None:
+    """Shallow trees with NaN-aware splits and shorter paths (padded) walked as complete
+    trees, on float rows with NaN, and on integers. (Trained on values >= 0, as Numerai's:
+    a split between -1 and 0 has threshold -1e-35, which takes the exact walk.)"""
+    x, y = _data(1500, 6, seed=depth)
+    x = np.abs(x)
+    params = {"verbose": -1, "max_depth": depth, "num_leaves": 2**depth, "min_data_in_leaf": 40}
+    path = tmp_path / "shallow.txt"
+    lgb.train(params, lgb.Dataset(x, y), 30).save_model(str(path))
+    forest = read_forest(path)
+    assert forest.heap is not None and forest.heap.depth == depth
+    booster = lgb.Booster(model_file=str(path))
+    rows = _rows(2000, 6)
+    np.testing.assert_array_equal(predict_raw(forest, rows), booster.predict(rows))
+    ints = RNG.integers(-2, 7, size=(2000, 6)).astype(np.int8)
+    np.testing.assert_array_equal(predict_raw(forest, ints), booster.predict(ints.astype(float)))
+    again = Forest.from_bytes(forest.to_bytes())
+    assert again.heap is not None
+    np.testing.assert_array_equal(predict_raw(again, rows), booster.predict(rows))
 
 
 def test_thresholds_next_to_zero_take_the_exact_walk(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ side); 3 categorical split (bitset); 4 leaf.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._heap import Heap, build_heap
 
 NUM_NONE, NUM_ZERO, NUM_NAN, CATEGORICAL, LEAF = 0, 1, 2, 3, 4
 ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a float, widened)
@@ -38,6 +41,7 @@ _ARRAYS: tuple[str, ...] = (
     "value",
 )
 _ARRAYS += ("cat_start", "cat_len", "cat_bits", "roots", "depths")
+_HEAP = ("feature", "threshold", "nan_left", "leaves")
 
 
 class Unsupported(ValueError):
@@ -63,6 +67,7 @@ class Forest:
     features: tuple[str, ...]
     sigmoid: float  # 0: identity; else 1 / (1 + exp(-sigmoid * sum))
     average: bool  # random forest mode: the mean of the trees, not their sum
+    heap: Heap | None = None  # the same trees laid out complete, when shallow (``_heap``)
 
     @property
     def n_features(self) -> int:
@@ -80,9 +85,13 @@ class Forest:
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        meta = np.array([self.sigmoid, 1.0 if self.average else 0.0])
+        h = self.heap
+        meta = np.array([self.sigmoid, 1.0 if self.average else 0.0, h.depth if h else 0])
         names = np.array(self.features, dtype=np.str_)
-        np.savez(buf, meta=meta, names=names, **{k: getattr(self, k) for k in _ARRAYS})
+        arrays = {k: getattr(self, k) for k in _ARRAYS}
+        if h is not None:
+            arrays |= {f"heap_{k}": getattr(h, k) for k in _HEAP}
+        np.savez(buf, meta=meta, names=names, **arrays)
         return buf.getvalue()
 
     @classmethod
@@ -90,11 +99,14 @@ class Forest:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in _ARRAYS}
             meta, names = z["meta"], z["names"]
+            depth = int(meta[2]) if len(meta) > 2 else 0
+            heap = Heap(**{k: z[f"heap_{k}"] for k in _HEAP}, depth=depth) if depth else None
         return cls(
             **arrays,
             features=tuple(str(n) for n in names),
             sigmoid=float(meta[0]),
             average=bool(meta[1]),
+            heap=heap,
         )
 
 
@@ -233,13 +245,13 @@ class _Builder:
         types |= {"default_left": np.bool_, "nan_left": np.bool_}
         types |= {"value": np.float64, "cat_start": np.int32, "cat_len": np.int32}
         types |= {"roots": np.int32, "depths": np.int32}
-        arrays = {k: np.asarray(c[k], dtype=t) for k, t in types.items()}
+        arrays: dict[str, Any] = {k: np.asarray(c[k], dtype=t) for k, t in types.items()}
         children = np.empty(2 * len(c["left"]), dtype=np.int32)
         children[0::2], children[1::2] = c["left"], c["right"]
         bits = np.asarray(self.cat_bits or [0], dtype=np.uint32)
         if arrays["feature"].size and int(arrays["feature"].max()) >= len(names):
             raise ValueError("a split reads a feature beyond the model's feature list")
-        return Forest(
+        forest = Forest(
             **arrays,
             children=children,
             cat_bits=bits,
@@ -247,6 +259,7 @@ class _Builder:
             sigmoid=sigmoid,
             average=average,
         )
+        return dataclasses.replace(forest, heap=build_heap(forest))
 
 
 def _depth(left: list[int], right: list[int]) -> int:

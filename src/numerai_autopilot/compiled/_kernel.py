@@ -14,6 +14,7 @@ load it in milliseconds.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import math
 import os
 from collections.abc import Callable
@@ -23,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from ._forest import CATEGORICAL, LEAF, NUM_NAN, NUM_ZERO, ZERO, Forest
+from ._heap import Heap, walk_heap
 
 BLOCK = 32  # rows walked together: 16-128 measured within 5 % of each other
 _MIN_ROWS_PER_THREAD = 1024
 
-_kernels: tuple[Callable[..., None], Callable[..., None]] | None = None
+_Kernels = tuple[Callable[..., None], Callable[..., None], Callable[..., None]]
+_kernels: _Kernels | None = None
 
 
 _A = np.ndarray[Any, Any]
@@ -122,8 +125,8 @@ def _walk_general(  # noqa: PLR0917  numba compiles positional arrays
         out[start : start + m] = acc[:m]
 
 
-def kernels(cache_dir: Path | None) -> tuple[Callable[..., None], Callable[..., None]]:
-    """The two walks, compiled (or loaded from numba's cache under ``cache_dir``)."""
+def kernels(cache_dir: Path | None) -> _Kernels:
+    """The three walks, compiled (or loaded from numba's cache under ``cache_dir``)."""
     global _kernels  # noqa: PLW0603  one compiled pair per process
     if _kernels is not None:
         return _kernels
@@ -135,15 +138,17 @@ def kernels(cache_dir: Path | None) -> tuple[Callable[..., None], Callable[..., 
 
     config.reload_config()  # numba reads NUMBA_CACHE_DIR when imported: maybe before us
     jit = numba.njit(nogil=True, cache=cache_dir is not None)
-    _kernels = (jit(_walk_fast), jit(_walk_general))
+    _kernels = (jit(_walk_fast), jit(_walk_general), jit(walk_heap))
     return _kernels
 
 
 def warm(cache_dir: Path | None) -> None:
-    """Compile or load both walks for the input kinds a run feeds (int8 and float32 rows), so
-    forked workers inherit them ready (the fork server calls this)."""
-    for dtype in (np.int8, np.float32, np.float64):
-        predict_raw(_TINY, np.zeros((1, 1), dtype=dtype), cache_dir=cache_dir)
+    """Compile or load the walks most models take (complete trees and nodes) for the rows a
+    run feeds (int8, float32, float64), so that forked workers inherit them ready (the fork
+    server calls this; the general walk loads when a model needs it)."""
+    for forest in (_TINY, _TINY_HEAP):
+        for dtype in (np.int8, np.float32, np.float64):
+            predict_raw(forest, np.zeros((1, 1), dtype=dtype), cache_dir=cache_dir)
 
 
 def predict_raw(
@@ -155,18 +160,19 @@ def predict_raw(
     if x.dtype.kind not in "iuf":
         x = x.astype(np.float64)
     x = np.ascontiguousarray(x)
-    fast, general = kernels(cache_dir)
+    fast, general, heap = kernels(cache_dir)
     out = np.empty(x.shape[0], dtype=np.float64)
-    f = forest
-    if f.fast:
-        args: tuple[Any, ...] = (f.feature, f.threshold, f.nan_left, f.children, f.value)
-        args += (f.roots,)
-        fn: Callable[..., None] = fast
+    f, h = forest, forest.heap
+    if h is not None:
+        args: tuple[Any, ...] = (h.feature, h.threshold, h.nan_left, h.leaves, h.depth)
+        fn: Callable[..., None] = heap
+    elif f.fast:
+        args = (f.feature, f.threshold, f.nan_left, f.children, f.value, f.roots, f.depths)
+        fn = fast
     else:
         args = (f.feature, f.threshold, f.kind, f.default_left, f.children, f.value)
-        args += (f.cat_start, f.cat_len, f.cat_bits, f.roots)
+        args += (f.cat_start, f.cat_len, f.cat_bits, f.roots, f.depths)
         fn = general
-    args += (f.depths,)
     n = x.shape[0]
     if threads <= 1 or n < 2 * _MIN_ROWS_PER_THREAD:
         fn(x, *args, out)
@@ -214,3 +220,7 @@ def _tiny() -> Forest:
 
 
 _TINY = _tiny()
+_TINY_HEAP = dataclasses.replace(
+    _TINY,
+    heap=Heap(np.zeros(1, np.int32), np.full(1, np.inf), np.ones(1, np.bool_), np.zeros(2), 1),
+)
