@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,7 +117,8 @@ def test_a_torchscript_width_mismatch_names_the_model_and_the_width(
     with pytest.raises(ModelError) as info:
         load_predictor(spec_for("nn", saved["pt"]), None).predict(live, None)
     text = str(info.value)
-    assert text.startswith("model 'nn': torch failed to predict on 7 features")
+    assert text.startswith("model 'nn': torch failed to predict on 7 features: RuntimeError: ")
+    assert "(60x7 and 6x16)" in text  # torch's own words, not its interpreter's banner
     assert "its first Linear layer takes 6 features: set 'features'" in text
 
 
@@ -186,3 +188,35 @@ def test_a_corrupt_file_is_one_model_error(suffix: str, tmp_path: Path) -> None:
     path.write_bytes(b"not a zip archive")
     with pytest.raises(ModelError, match=r"model 'nn': cannot load .*broken"):
         load_predictor(spec_for("nn", path), None)
+
+
+def test_torch_that_cannot_map_under_a_memory_bound_is_out_of_memory(
+    saved: dict[str, Path],
+) -> None:
+    # A fresh interpreter (as a portable-mode worker: torch not preloaded) bounded to 300 MB of
+    # data beyond what it has: mapping torch's libraries fails inside the dynamic loader, an
+    # ImportError that is really out of memory, and must be reported as the memory bound.
+    script = f"""
+import resource, sys
+from pathlib import Path
+from numerai_autopilot.models import load_predictor
+from support.frames import spec_for
+vm = next(ln for ln in open("/proc/self/status") if ln.startswith("VmData:"))
+base = int(vm.split()[1]) * 1024
+resource.setrlimit(resource.RLIMIT_DATA, (base + 300 * 1024 * 1024, resource.RLIM_INFINITY))
+try:
+    load_predictor(spec_for("nn", Path({str(saved["pt"])!r})), None)
+except MemoryError:
+    print("MemoryError")
+"""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "MemoryError"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import re
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..config import ModelSpec
+
+_NAMED_ERROR = re.compile(r"^[\w.]*(Error|Exception): ")
+_OUT_OF_MEMORY = re.compile(r"failed to map segment|cannot allocate memory", re.IGNORECASE)
 
 
 class TorchPredictor:
@@ -217,6 +221,10 @@ def _import_torch(model: str) -> ModuleType:
             installed = False
         if not installed:
             raise missing_extra("torch", model) from exc
+        if _OUT_OF_MEMORY.search(str(exc)):
+            # Its 1 GB of libraries could not be mapped under the model's memory bound (a
+            # worker that imports torch itself, as in portable mode, needs about 700 MB more).
+            raise MemoryError(str(exc)) from exc
         raise ModelError(
             f"model {model!r}: torch is installed but does not import: {_first_line(exc)}"
         ) from exc
@@ -244,5 +252,10 @@ def _one_column(out: Any, model: str) -> Any:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:300] if text else type(exc).__name__
+    """The reason in one line: TorchScript's interpreter opens with a banner and a traceback of
+    the scripted code, and ends with the error itself (``RuntimeError: mat1 and mat2 ...``)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    named = [ln for ln in lines[1:] if _NAMED_ERROR.match(ln)]
+    return (named[-1] if named else lines[0])[:300]
