@@ -23,8 +23,11 @@ $(TOOLS)/.installed: tools/requirements.lock $(VENV)/.installed
 # `make bootstrap` (and the demo) leave it out; `make test` brings it in.
 torch: $(VENV)/.torch-installed
 
-$(VENV)/.torch-installed: requirements-torch.lock $(VENV)/.installed
-	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode -r requirements-torch.lock
+# requirements.lock as constraints too: a torch lock left stale by a re-lock fails here (run
+# `make lock`) rather than moving a shared package off requirements.lock's pin.
+$(VENV)/.torch-installed: requirements-torch.lock requirements.lock $(VENV)/.installed
+	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode \
+		-r requirements-torch.lock --constraint requirements.lock
 	touch $@
 
 $(VENV)/.installed: requirements.lock pyproject.toml
