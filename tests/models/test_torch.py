@@ -3,6 +3,7 @@ predicted by the registry's loaders and compared with the model's own forward.""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -41,12 +42,19 @@ def saved(mlp: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
         "pt-named": d / "named.pt",
         "pt2-named": d / "named.pt2",
         "pt2-batch16": d / "batch16.pt2",
+        "pt2-batch64": d / "batch64.pt2",
+        "pt-float64": d / "double.pt",
+        "pt2-float64": d / "double.pt2",
     }
     save_torch(mlp, out["pt"], width)
     save_torch(mlp, out["pt2"], width)
     save_torch(mlp, out["pt-named"], width, features=FEATURES)
     save_torch(mlp, out["pt2-named"], width, features=FEATURES)
     save_torch(mlp, out["pt2-batch16"], width, batch=16)
+    save_torch(mlp, out["pt2-batch64"], width, batch=64)
+    double = copy.deepcopy(mlp).double()
+    save_torch(double, out["pt-float64"], width)
+    save_torch(double, out["pt2-float64"], width, dtype="float64")
     return out
 
 
@@ -78,11 +86,14 @@ def test_suffixes_name_the_formats(tmp_path: Path) -> None:
     assert infer_format(spec_for("a", tmp_path / "m.pt2")) == "torch_export"
 
 
-@pytest.mark.parametrize("kind", ["pt", "pt2", "pt2-batch16"])
+@pytest.mark.parametrize(
+    "kind", ["pt", "pt2", "pt2-batch16", "pt2-batch64", "pt-float64", "pt2-float64"]
+)
 def test_predictions_are_the_models_own_forward_on_reordered_int8_live(
     kind: str, saved: dict[str, Path], mlp: Any, live: pd.DataFrame, tmp_path: Path
 ) -> None:
-    # pt2-batch16: exported with a fixed batch of 16 rows; live has 60 (chunks, last padded)
+    # batchN: exported with a fixed batch of N rows, live has 60 (chunks, the last one padded);
+    # float64: the same weights in double precision, fed float64 (within float32's rounding)
     spec = spec_for("nn", saved[kind], features=_features_file(tmp_path))
     shuffled = live[list(reversed(live.columns))]
     assert (shuffled[FEATURES].dtypes == np.int8).all()

@@ -54,6 +54,7 @@ def save_torch(
     *,
     features: list[str] | None = None,
     batch: int | None = None,
+    dtype: str = "float32",
 ) -> None:
     """TorchScript for ``.pt``/``.pth``, else ``torch.export`` (a dynamic batch dimension
     unless ``batch`` fixes it); ``features`` goes in as the ``features.json`` extra file."""
@@ -64,7 +65,7 @@ def save_torch(
             warnings.simplefilter("ignore", FutureWarning)
             torch.jit.save(torch.jit.script(model), str(path), _extra_files=extra)
         return
-    example = (torch.zeros((batch or 8, width)),)
+    example = (torch.zeros((batch or 8, width), dtype=getattr(torch, dtype)),)
     dynamic = None if batch else ({0: torch.export.Dim("rows")},)
     program = torch.export.export(model, example, dynamic_shapes=dynamic)
     torch.export.save(program, str(path), extra_files=extra)
