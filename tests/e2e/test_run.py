@@ -57,7 +57,7 @@ def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Works
     add_keras(w, "duck_keras")
     add_keras(w, "duck_h5", legacy=True)
     add_torch(w, "duck_torchscript", ".pt")
-    add_torch(w, "duck_torch_export", ".pt2")
+    add_torch(w, "duck_torch_export", ".pt2", stored=True)  # its features saved in it
     w.blend("duck_blend", {"duck_lgbm": 0.7, "duck_xgb": 0.3})
     w.signals_joblib("goose_signals")
     w.crypto_function("crow_crypto")

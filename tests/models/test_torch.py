@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from numerai_autopilot.errors import MissingExtraError, ModelError
-from numerai_autopilot.models import infer_format, load_predictor
+from numerai_autopilot.models import declared_features, infer_format, load_predictor
 from support.frames import FEATURES, spec_for
 from support.torch_nn import forward, save_torch, torch_module, train_mlp
 
@@ -113,6 +113,13 @@ def test_a_stored_features_file_orders_the_columns_without_a_setting(
     shuffled = live[list(reversed(live.columns))]
     got = load_predictor(spec_for("nn", saved[kind]), None).predict(shuffled, None)
     assert _max_diff(got, forward(mlp, live[FEATURES])) < TOLERANCE
+
+
+def test_the_run_plans_its_columns_from_the_stored_features(saved: dict[str, Path]) -> None:
+    # read from the archive without torch, so the run loads only these columns
+    assert declared_features(spec_for("nn", saved["pt-named"]), None) == FEATURES
+    assert declared_features(spec_for("nn", saved["pt2-named"]), None) == FEATURES
+    assert declared_features(spec_for("nn", saved["pt2"]), None) is None  # saved without
 
 
 def test_an_exported_programs_width_is_checked_before_predicting(

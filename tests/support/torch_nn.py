@@ -80,16 +80,18 @@ def forward(model: Any, x: pd.DataFrame) -> np.ndarray[Any, Any]:
     return result
 
 
-def add_torch(w: Workshop, name: str, suffix: str) -> None:
-    """An MLP trained on the sandbox's training data, as ``.pt`` or ``.pt2``; the reference is
-    the saved file loaded back by torch itself."""
+def add_torch(w: Workshop, name: str, suffix: str, *, stored: bool = False) -> None:
+    """An MLP trained on the sandbox's training data, as ``.pt`` or ``.pt2``, its features set
+    by ``features = "small"`` or (``stored``) saved in it; the reference is the saved file
+    loaded back by torch itself."""
     path = w.dir / f"{name}{suffix}"
     feats = list(w.small)
 
     def train(p: Path) -> None:
-        save_torch(train_mlp(w.X.to_numpy(), w.y.to_numpy()), p, len(feats))
+        model = train_mlp(w.X.to_numpy(), w.y.to_numpy())
+        save_torch(model, p, len(feats), features=feats if stored else None)
 
-    w.artifacts.artifact(w.digest, ("torch", suffix), path, train)
+    w.artifacts.artifact(w.digest, ("torch", suffix, stored), path, train)
 
     def ref(live: pd.DataFrame, _b: pd.DataFrame | None) -> pd.Series:
         torch = torch_module()
@@ -101,4 +103,5 @@ def add_torch(w: Workshop, name: str, suffix: str) -> None:
                 model = torch.jit.load(str(path))
         return pd.Series(forward(model, live[feats]), index=live.index)
 
-    w.add(name, Tournament.CLASSIC, f'artifact = "{path.name}"\nfeatures = "small"\n', ref)
+    setting = "" if stored else 'features = "small"\n'
+    w.add(name, Tournament.CLASSIC, f'artifact = "{path.name}"\n{setting}', ref)

@@ -57,6 +57,22 @@ def refuse_other_kinds(spec: ModelSpec, path: Path, wanted: str) -> None:
         )
 
 
+def archive_features(path: Path) -> list[str] | None:
+    """The ``features.json`` extra file of a ``.pt``/``.pt2`` archive, read without torch (for
+    planning which columns to load); None when absent or not a list of names (the loader
+    reports a broken one)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            entry = next((n for n in z.namelist() if n.endswith(f"/extra/{FEATURES_FILE}")), None)
+            raw = z.read(entry) if entry is not None else b""
+        names = json.loads(raw) if raw else None
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+        return names
+    return None
+
+
 def stored_features(spec: ModelSpec, raw: str | bytes) -> list[str] | None:
     """The ``features.json`` extra file's list, None when the model was saved without one."""
     if not raw:
