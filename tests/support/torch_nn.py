@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from numerai_autopilot.tournaments import Tournament
 
@@ -18,8 +19,11 @@ from .workshop import Workshop
 
 
 def torch_module() -> Any:
-    import torch
-
+    """torch, or a failure that says how to install it (never a skip: make test installs it)."""
+    try:
+        import torch
+    except ImportError as exc:
+        pytest.fail(f"{exc}: `make torch` installs it (make test does)", pytrace=False)
     return torch
 
 
