@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 
 TOOLS ?= .venv-tools
 
-.PHONY: bootstrap tools demo test lint typecheck pytest lock bench bench-quick clean
+.PHONY: bootstrap tools torch demo test lint typecheck pytest lock bench bench-quick clean
 
 bootstrap: $(VENV)/.installed
 
@@ -16,6 +16,18 @@ tools: $(TOOLS)/.installed
 $(TOOLS)/.installed: tools/requirements.lock $(VENV)/.installed
 	$(PYTHON) -m venv $(TOOLS)
 	$(BIN)/uv pip install --python $(TOOLS)/bin/python -q --compile-bytecode -r tools/requirements.lock
+	touch $@
+
+# PyTorch for the .pt/.pt2 tests, from its own lock (pinned like requirements.lock, which it is
+# compiled against): PyPI has only the CUDA build, 2.9 GB to download and 5.3 GB installed, so
+# `make bootstrap` (and the demo) leave it out; `make test` brings it in.
+torch: $(VENV)/.torch-installed
+
+# requirements.lock as constraints too: a torch lock left stale by a re-lock fails here (run
+# `make lock`) rather than moving a shared package off requirements.lock's pin.
+$(VENV)/.torch-installed: requirements-torch.lock requirements.lock $(VENV)/.installed
+	$(BIN)/uv pip install --python $(BIN)/python -q --compile-bytecode \
+		-r requirements-torch.lock --constraint requirements.lock
 	touch $@
 
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -40,7 +52,7 @@ lint: bootstrap
 typecheck: bootstrap
 	$(BIN)/mypy
 
-pytest: bootstrap tools
+pytest: bootstrap tools torch
 	PATH="$(CURDIR)/$(TOOLS)/bin:$$PATH" $(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -49,6 +61,8 @@ test: lint typecheck pytest
 lock: bootstrap
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 	$(BIN)/uv pip compile tools/requirements.in --python-version 3.11 -o tools/requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra torch --constraint requirements.lock \
+		--python-version 3.11 -o requirements-torch.lock
 
 # Benchmarks against the seed-style script and one container per model (docs/performance.md).
 # Run from the repo root, one at a time: the full run takes about an hour on 2 cores.

@@ -16,6 +16,7 @@ from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.tournaments import Tournament
 from support.nn import add_keras
 from support.rig import settings_for
+from support.torch_nn import add_torch
 from support.workshop import ArtifactCache, Workshop
 
 
@@ -55,6 +56,8 @@ def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Works
     w.predictions_file("duck_file")
     add_keras(w, "duck_keras")
     add_keras(w, "duck_h5", legacy=True)
+    add_torch(w, "duck_torchscript", ".pt")
+    add_torch(w, "duck_torch_export", ".pt2", stored=True)  # its features saved in it
     w.blend("duck_blend", {"duck_lgbm": 0.7, "duck_xgb": 0.3})
     w.signals_joblib("goose_signals")
     w.crypto_function("crow_crypto")
@@ -64,14 +67,15 @@ def every_format(sb: Sandbox, tmp_path: Path, artifacts: ArtifactCache) -> Works
 
 
 @pytest.mark.parametrize("mode", ["auto", "portable"])
-@pytest.mark.timeout(900)  # portable: each of 17 models spawns an interpreter and imports again
+@pytest.mark.timeout(900)  # portable: each of 19 models spawns an interpreter and imports again
 def test_one_run_submits_every_format_and_a_rerun_does_nothing(
     sb: Sandbox, tmp_path: Path, every_format: Workshop, mode: str
 ) -> None:
     # portable: the macOS/Windows path (spawned workers, the frame in a file of the data dir,
     # no /dev/shm, /proc or libc), forced here so that Linux CI proves it.
     # A spawned worker imports pandas and its model library again (keras + jax: 20-30 s each
-    # on the loaded 2-core test machine), so the portable run gets a looser per-model timeout.
+    # on the loaded 2-core test machine, torch 5-10 s), so the portable run gets a looser
+    # per-model timeout.
     timeout = 300 if mode == "portable" else 60
     settings = settings_for(sb, tmp_path, worker_mode=mode, model_timeout=timeout)
     sb.reset_counters()

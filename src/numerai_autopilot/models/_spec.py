@@ -14,6 +14,7 @@ from ._features import (
     real_names,
     xgboost_json_features,
 )
+from ._torch_files import archive_features
 from .formats import FORMAT_NAMES, format_for_head, format_for_suffix, get_format
 
 if TYPE_CHECKING:
@@ -64,9 +65,10 @@ def declared_features(
 ) -> list[str] | None:
     """The ordered feature list the model will use, when knowable without loading it.
 
-    The model's own list when cheap to read (a LightGBM text header, XGBoost JSON), else the
-    configured ``features`` (a feature set name or a file), else None: unknown, so the run
-    loads every feature. Matches what :func:`load_predictor` will select.
+    The model's own list when cheap to read (a LightGBM text header, XGBoost JSON, a PyTorch
+    archive's ``features.json``), else the configured ``features`` (a feature set name or a
+    file), else None: unknown, so the run loads every feature. Matches what
+    :func:`load_predictor` will select.
     """
     fmt = infer_format(spec)
     own: list[str] | None = None
@@ -75,6 +77,8 @@ def declared_features(
             own = real_names(lightgbm_header_features(spec.artifact))
         elif fmt == "xgboost" and spec.artifact.suffix.lower() == ".json":
             own = real_names(xgboost_json_features(spec.artifact))
+        elif fmt in ("torchscript", "torch_export"):
+            own = real_names(archive_features(spec.artifact))
     if own is not None:
         return own
     return configured_features(spec, feature_sets)

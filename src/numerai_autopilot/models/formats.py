@@ -184,6 +184,24 @@ REGISTRY: tuple[FormatSpec, ...] = (
         preload=False,  # Keras fixes its backend at import: each model process picks it
     ),
     FormatSpec(
+        "torchscript",
+        "PyTorch TorchScript module (.pt, torch.jit.save) on the CPU",
+        suffixes=(".pt", ".pth"),  # a .pth state_dict is refused, saying how to save the model
+        loader="._torch:load_torchscript",
+        libraries=("torch",),
+        extra="torch",
+        feature_dtype="float32",  # or the dtype of its first floating parameter
+    ),
+    FormatSpec(
+        "torch_export",
+        "PyTorch torch.export program (.pt2, torch.export.save) on the CPU",
+        suffixes=(".pt2",),
+        loader="._torch:load_torch_export",
+        libraries=("torch",),
+        extra="torch",
+        feature_dtype="float32",  # or the dtype its input was exported with
+    ),
+    FormatSpec(
         "entrypoint",
         '"module:function" importable from the models dir',
         loader="._loaders:load_entrypoint_module",
