@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 
 from ._heap import Heap, build_heap
+from ._kinds import CATEGORICAL, LEAF, NUM_NAN, NUM_NONE, NUM_ZERO, ZERO
 
-NUM_NONE, NUM_ZERO, NUM_NAN, CATEGORICAL, LEAF = 0, 1, 2, 3, 4
-ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a float, widened)
 _MISSING = {0: NUM_NONE, 1: NUM_ZERO, 2: NUM_NAN}
 # Output transforms, by objective (LightGBM's ObjectiveFunction::ConvertOutput): identity for
 # the regression family, the sigmoid for binary and cross-entropy. Others are refused.

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._kinds import LEAF
+
 if TYPE_CHECKING:
     from ._forest import Forest
 
@@ -35,8 +37,6 @@ class Heap:
 
 def build_heap(forest: Forest) -> Heap | None:
     """The forest as complete trees, or None when it is not worth it (or not exact)."""
-    from ._forest import LEAF
-
     depth = int(forest.depths.max()) if len(forest.depths) else 0
     is_leaf = forest.kind == LEAF
     splits = int((~is_leaf).sum())
