@@ -10,8 +10,9 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from numerai_autopilot.compiled._forest import CATEGORICAL, NUM_ZERO, Forest, read_forest
+from numerai_autopilot.compiled._forest import Forest, read_forest
 from numerai_autopilot.compiled._kernel import predict_raw
+from numerai_autopilot.compiled._kinds import CATEGORICAL, NUM_ZERO
 from numerai_autopilot.compiled._support import unsupported_reason
 
 RNG = np.random.default_rng(20261202)
