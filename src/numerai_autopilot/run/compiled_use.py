@@ -45,17 +45,21 @@ class Compiled:
             if store.ready(sha):
                 self._ready[job.name] = sha
 
-    def formats(self) -> set[str]:
-        """The extra fork-server preloads: the forest walk when some entry is ready, loaded
-        from numba's cache in the compiled cache (the server reads it from the environment)."""
+    def formats(self, formats: set[str]) -> set[str]:
+        """The fork server's preloads for jobs of these ``formats``: with the forest walk when
+        some entry is ready (loaded from numba's cache in the compiled cache, which the server
+        reads from the environment), and without LightGBM when every LightGBM job has one (its
+        import is about 1 s of CPU; a worker whose entry fails its check imports it then)."""
         if not self._ready:
-            return set()
+            return set(formats)
+        if len(self._ready) == len(self._lightgbm):
+            formats = formats - {"lightgbm"}
         from ..compiled import CompiledStore, jit_dir
 
         jit = jit_dir(CompiledStore(self.root))
         if jit is not None:
             os.environ["NUMBA_CACHE_DIR"] = str(jit)
-        return {"compiled"}
+        return formats | {"compiled"}
 
     def remember(self, groups: Sequence[Group]) -> None:
         """Store live rows of each tournament with LightGBM models (for ``models prepare``)."""

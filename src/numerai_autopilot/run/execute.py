@@ -50,7 +50,7 @@ def _execute(ctx: RunContext, due: Sequence[Due], outcomes: Mapping[str, Outcome
     compiled = Compiled(ctx.settings.state_path / "compiled", jobs)
     # The workers' fork server starts (and imports the model libraries) while we download;
     # so does numerai-tools, for the first validation (0.6 s of CPU otherwise on its path).
-    warm_up({j.resolved.fmt for j in jobs} | compiled.formats())
+    warm_up(compiled.formats({j.resolved.fmt for j in jobs}))
     preload_validation()
     cache = DataCache(ctx.settings.state_path / "cache", ctx.client)
     groups = group(ctx, jobs)
