@@ -9,14 +9,19 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import cloudpickle
 import lightgbm as lgb
+import numpy as np
 import pandas as pd
 import pytest
 
 from numerai_autopilot.data import load_frame
+from numerai_autopilot.run.report import RunReport
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.schedule import Scheduler
 from numerai_autopilot.tournaments import Tournament
@@ -176,3 +181,97 @@ def test_resident_off_keeps_no_server(
     sched.run(max_runs=1)
     assert sched.resident is None
     _expect(jsb, "res_off", tmp_path / "models" / "res_off.txt")
+
+
+def _hog(w: Workshop, name: str) -> None:
+    """A function that allocates 512 MB, with a 64 MB bound in its entry."""
+
+    def predict(live: pd.DataFrame) -> pd.DataFrame:
+        blob = np.ones(64 * 2**20)
+        return (live.iloc[:, :1].astype("float32") + blob[0]).rank(pct=True)
+
+    (w.dir / f"{name}.pkl").write_bytes(cloudpickle.dumps(predict))
+    w.add(name, C, f'artifact = "{name}.pkl"\nformat = "function"\nmemory_mb = 64\n', None)
+
+
+def test_a_worker_forked_from_the_resident_server_keeps_its_memory_bound(
+    jsb: Sandbox, tmp_path: Path, sched_for: MakeScheduler
+) -> None:
+    w = Workshop(jsb, tmp_path / "models", tmp_path / "train-cache")
+    w.lightgbm("res_lean")
+    _hog(w, "res_hog")
+    w.write_toml()
+    w.close()
+    reports: list[RunReport] = []
+    sched = sched_for()
+    sched.on_report = reports.append
+    sched.run(max_runs=1)
+    assert sched.resident is not None and sched.resident.stats.statuses == {
+        "res_lean": sched.resident.stats.statuses["res_lean"]
+    }  # the function is never loaded in the shared server
+    (failed,) = reports[-1].failed
+    assert failed.name == "res_hog" and "exceeded 64 MB of memory" in str(failed.error)
+    _expect(jsb, "res_lean", tmp_path / "models" / "res_lean.txt")
+
+
+def test_xgboost_and_catboost_stay_resident_and_predict_what_they_should(
+    jsb: Sandbox, tmp_path: Path, sched_for: MakeScheduler
+) -> None:
+    w = Workshop(jsb, tmp_path / "models", tmp_path / "train-cache")
+    w.xgboost("res_xgb")
+    w.catboost("res_cat")
+    w.write_toml()
+    w.close()
+    sched = sched_for()
+    for runs in (1, 2):
+        if runs == 2:
+            _next_round(jsb)
+        sched.run(max_runs=runs)
+        live = _live(jsb)
+        for entry in w.entries:
+            assert entry.reference is not None
+            got = _submitted(jsb, entry.name)
+            want = entry.reference(live, None).reindex(got.index)
+            assert got.corr(want, method="spearman") > 0.999, entry.name
+    resident = sched.resident
+    assert resident is not None and resident.stats.loads == 2
+    assert resident.stats.statuses == {"res_xgb": "kept", "res_cat": "kept"}
+
+
+def test_a_server_killed_mid_run_costs_no_submission(
+    jsb: Sandbox, tmp_path: Path, sched_for: MakeScheduler
+) -> None:
+    w = Workshop(jsb, tmp_path / "models", tmp_path / "train-cache")
+    w.lightgbm("res_first")
+    started = tmp_path / "started"
+    # The first time it predicts it says so and waits (bounded) to die with the server; the
+    # second time, in a worker started the usual way, it predicts at once.
+    feats = list(w.small)
+
+    def predict(live: pd.DataFrame) -> pd.DataFrame:
+        if not started.exists():
+            started.write_text(str(os.getpid()))
+            time.sleep(60)
+        return live[feats].astype("float32").mean(axis=1).rank(pct=True).to_frame("prediction")
+
+    (w.dir / "res_victim.pkl").write_bytes(cloudpickle.dumps(predict))
+    w.add("res_victim", C, 'artifact = "res_victim.pkl"\nformat = "function"\n', None)
+    w.write_toml()
+    w.close()
+    sched = sched_for()
+
+    def killer() -> None:
+        for _ in range(600):  # bounded: 60 s
+            if started.exists() and sched.resident is not None and sched.resident.pid:
+                os.kill(sched.resident.pid, signal.SIGKILL)
+                return
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    t0 = time.monotonic()
+    sched.run(max_runs=1)
+    thread.join(timeout=70)
+    assert time.monotonic() - t0 < 55  # not the 60 s the first worker would have slept
+    assert len(jsb.submissions("res_victim")) == 1
+    _expect(jsb, "res_first", tmp_path / "models" / "res_first.txt")
