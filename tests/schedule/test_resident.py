@@ -188,7 +188,8 @@ def _hog(w: Workshop, name: str) -> None:
 
     def predict(live: pd.DataFrame) -> pd.DataFrame:
         blob = np.ones(64 * 2**20)
-        return (live.iloc[:, :1].astype("float32") + blob[0]).rank(pct=True)
+        out: pd.DataFrame = (live.iloc[:, :1].astype("float32") + blob[0]).rank(pct=True)
+        return out
 
     (w.dir / f"{name}.pkl").write_bytes(cloudpickle.dumps(predict))
     w.add(name, C, f'artifact = "{name}.pkl"\nformat = "function"\nmemory_mb = 64\n', None)

@@ -271,8 +271,10 @@ def for_settings(settings: Settings) -> Resident | None:
         return None
     if _platform.HOST.start_method != "forkserver":
         return None
+    import multiprocessing.util  # noqa: F401  its exit hook (joining children) registers first
+
     resident = Resident(settings.resident_memory_mb, settings.state_path)
-    atexit.register(resident.close)  # runs before multiprocessing's exit hook joins it
+    atexit.register(resident.close)  # so this runs first: else that join would wait forever
     return resident
 
 
