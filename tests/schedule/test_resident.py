@@ -22,6 +22,7 @@ import pytest
 
 from numerai_autopilot.data import load_frame
 from numerai_autopilot.run.report import RunReport
+from numerai_autopilot.run.resident import describe, read_state
 from numerai_autopilot.sandbox import Sandbox
 from numerai_autopilot.schedule import Scheduler
 from numerai_autopilot.tournaments import Tournament
@@ -110,8 +111,15 @@ def test_second_round_forks_from_the_same_server_without_reloading(
     assert resident.stats.loads == 2  # nothing loaded again
     assert resident.stats.statuses == {"res_a": "kept", "res_b": "kept"}
     assert "res_a (kept)" in _loaded_lines(caplog)[-1]
+    # What `status` shows: the live server, its RSS and limit, the models it holds.
+    state = read_state(tmp_path / "data")
+    assert state is not None and state["pid"] == first_pid and state["limit_mb"] == 2048
+    assert set(state["models"]) == {"res_a", "res_b"} and 50 < state["rss_mb"] < 2048
+    assert describe(state).startswith(f"resident server pid {first_pid}: ")
     for n in ("res_a", "res_b"):
         _expect(jsb, n, tmp_path / "models" / f"{n}.txt")
+    sched.close()
+    assert read_state(tmp_path / "data") is None  # the server is gone with its process
 
 
 def test_a_replaced_artifact_is_loaded_again_and_its_predictions_submitted(

@@ -144,3 +144,24 @@ def _compiled_ready(root: Path | None, sha: str) -> bool:
     from ..compiled import CompiledStore, Engine
 
     return Engine.installed() is not None and CompiledStore(root).ready(sha)
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """What ``<state>/resident.json`` says, when the server it names is still running."""
+    from .. import _platform
+
+    try:
+        state = json.loads((path / "resident.json").read_text(encoding="utf-8"))
+        pid = int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return state if _platform.HOST.pid_alive(pid) else None
+
+
+def describe(state: Mapping[str, Any]) -> str:
+    """One line for ``status``: the server, its RSS against the limit, the models it holds."""
+    models = ", ".join(state.get("models") or {}) or "none"
+    return (
+        f"resident server pid {state['pid']}: {state.get('rss_mb', 0):.0f} MB RSS "
+        f"(limit {state.get('limit_mb')} MB); models loaded: {models}"
+    )

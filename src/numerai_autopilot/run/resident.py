@@ -33,7 +33,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import ModelSpec
-from ._resident_parts import RESIDENT_FORMATS, Keys, RemoteProcess, Stats, write_state
+from ._resident_parts import (
+    RESIDENT_FORMATS,
+    Keys,
+    RemoteProcess,
+    Stats,
+    describe,
+    read_state,
+    write_state,
+)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -42,7 +50,15 @@ if TYPE_CHECKING:
     from ._process import Child
     from .worker import LiveData
 
-__all__ = ["RESIDENT_FORMATS", "Resident", "current", "for_settings", "using"]
+__all__ = [
+    "RESIDENT_FORMATS",
+    "Resident",
+    "current",
+    "describe",
+    "for_settings",
+    "read_state",
+    "using",
+]
 
 log = logging.getLogger(__name__)
 
