@@ -158,10 +158,27 @@ def read_state(path: Path) -> dict[str, Any] | None:
     return state if _platform.HOST.pid_alive(pid) else None
 
 
+def clear_state(path: Path) -> None:
+    """Remove ``resident.json`` once the server it names has ended."""
+    if read_state(path) is None:
+        with contextlib.suppress(OSError):
+            (path / "resident.json").unlink()
+
+
 def describe(state: Mapping[str, Any]) -> str:
     """One line for ``status``: the server, its RSS against the limit, the models it holds."""
     models = ", ".join(state.get("models") or {}) or "none"
     return (
         f"resident server pid {state['pid']}: {state.get('rss_mb', 0):.0f} MB RSS "
         f"(limit {state.get('limit_mb')} MB); models loaded: {models}"
+    )
+
+
+def report_line(state: Mapping[str, Any], out: Mapping[str, str]) -> str:
+    """The run's log line: RSS against the limit, what is resident, what loads per run."""
+    kept = ", ".join(f"{n} ({s})" for n, s in state["models"].items()) or "none"
+    per_run = "; loaded per run: " + ", ".join(f"{n} ({s})" for n, s in out.items())
+    return (
+        f"resident server pid {state['pid']}: {state['rss_mb']:.0f} MB RSS of "
+        f"{state['limit_mb']} MB; models resident: {kept}{per_run if out else ''}"
     )

@@ -38,8 +38,10 @@ from ._resident_parts import (
     Keys,
     RemoteProcess,
     Stats,
+    clear_state,
     describe,
     read_state,
+    report_line,
     write_state,
 )
 
@@ -137,9 +139,12 @@ class Resident:
                 process.join(timeout=5.0)
 
     def close(self) -> None:
-        """Stop the server (the next run would start a new one)."""
+        """Stop the server (the next run would start a new one) and remove its state file."""
         with self._lock:
+            started = self.pid is not None
             self._drop()
+            if started and self.state_path is not None:
+                clear_state(self.state_path)
         atexit.unregister(self.close)
 
     # -- models ----------------------------------------------------------------------------
@@ -205,31 +210,17 @@ class Resident:
             log.info("resident server dropped %s", ", ".join(sorted(gone)))
 
     def _report(self) -> None:
-        kept = sorted(n for n, s in self.stats.statuses.items() if n in self._keys)
-        out = sorted(n for n in self.stats.statuses if n not in self._keys)
-        log.info(
-            "resident server pid %s: %.0f MB RSS of %d MB; models resident: %s%s",
-            self.pid,
-            self.stats.rss_mb,
-            self.memory_mb,
-            ", ".join(f"{n} ({self.stats.statuses[n]})" for n in kept) or "none",
-            "; loaded per run: " + ", ".join(f"{n} ({self.stats.statuses[n]})" for n in out)
-            if out
-            else "",
-        )
-        if self.state_path is not None:
-            self._write_state()
-
-    def _write_state(self) -> None:
-        if self.state_path is None:
-            return
+        """One log line per run, and ``<state>/resident.json`` for ``status``."""
         state = {
             "pid": self.pid,
             "rss_mb": round(self.stats.rss_mb, 1),
             "limit_mb": self.memory_mb,
             "models": {n: self.stats.statuses[n] for n in sorted(self._keys)},
         }
-        write_state(self.state_path, state)
+        out = {n: s for n, s in self.stats.statuses.items() if n not in self._keys}
+        log.info("%s", report_line(state, out))
+        if self.state_path is not None:
+            write_state(self.state_path, state)
 
     # -- children --------------------------------------------------------------------------
 
