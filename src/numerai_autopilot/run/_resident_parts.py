@@ -110,8 +110,11 @@ class Keys:
         columns = sets.get(spec.features) if isinstance(spec.features, str) and sets else None
         from ._resident_server import Entry
 
-        ready = _compiled_ready(compiled, sha) if fmt == "lightgbm" else False
-        text = repr((spec, fmt, sha, columns, str(models_dir), str(compiled), ready))
+        if fmt == "lightgbm" and _compiled_ready(compiled, sha):
+            # Loading a compiled model checks it by predicting, and a compiled engine's
+            # predict may start threads: not in the process every worker forks from.
+            return None
+        text = repr((spec, fmt, sha, columns, str(models_dir), str(compiled)))
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
         bound = spec.memory_mb or memory_mb
         return Entry(key, spec, sha, sets, models_dir, compiled, bound)
@@ -138,7 +141,7 @@ def write_state(path: Path, state: Mapping[str, Any]) -> None:
 
 
 def _compiled_ready(root: Path | None, sha: str) -> bool:
-    """Whether a verified compiled entry exists now (one appearing later means a reload)."""
+    """Whether a verified compiled entry exists now (then the worker loads the model)."""
     if root is None or not root.is_dir():
         return False
     from ..compiled import CompiledStore, Engine
