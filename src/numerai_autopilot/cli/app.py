@@ -136,6 +136,16 @@ def status(
     with Runner(flags.settings()) as runner:
         glance = runner.status(rounds)
     glance_render.status(glance, as_json=as_json)
+    from ..run.resident import describe, read_state
+
+    resident = read_state(runner.settings.state_path)  # a schedule or serve keeping models
+    if resident is not None:
+        from .render import console, emit_json
+
+        if as_json:
+            emit_json({"event": "resident", **resident})
+        else:
+            console().print(describe(resident), markup=False, highlight=False)
 
 
 @app.command()

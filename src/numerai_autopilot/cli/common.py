@@ -80,6 +80,22 @@ SETTING_OPTIONS: dict[str, Any] = {
             "/proc or libc: what macOS and Windows get) (env NUMERAI_WORKER_MODE)"
         ),
     ],
+    "resident": Annotated[
+        bool | None,
+        typer.Option(
+            "--resident/--no-resident",
+            help="schedule and serve: keep the model libraries and models loaded between "
+            "rounds (env NUMERAI_RESIDENT; default on)",
+            show_default=False,
+        ),
+    ],
+    "resident_memory_mb": Annotated[
+        int | None,
+        _opt(
+            "Resident server RSS in MB past which models load per run instead "
+            "(env NUMERAI_RESIDENT_MEMORY_MB; default 2048)"
+        ),
+    ],
     "strict_model_upload": Annotated[
         bool | None,
         typer.Option(
@@ -168,6 +184,7 @@ RUN = (
     "shard",
     *WATCH,
 )
+RESIDENT = ("resident", "resident_memory_mb")
 
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Debug logging, and tracebacks of errors.")

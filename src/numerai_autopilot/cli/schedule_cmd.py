@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import AutopilotError, ConfigError
-from .common import API, RUN, Flags, Verbose, open_output, with_settings
+from .common import API, RESIDENT, RUN, Flags, Verbose, open_output, with_settings
 
 if TYPE_CHECKING:
     from ..run.lifecycle import Lifecycle
@@ -46,7 +46,7 @@ def _on_stop(stop: Callable[[], None]) -> None:
         signal.signal(signal.SIGINT, handler)
 
 
-@with_settings(*RUN)
+@with_settings(*RUN, *RESIDENT)
 def schedule(
     flags: Flags,
     print_kind: Annotated[
@@ -123,7 +123,7 @@ def _print_trigger(kind: str) -> None:
         raise typer.Exit(2) from None
 
 
-@with_settings(*RUN, "webhook_secret")
+@with_settings(*RUN, *RESIDENT, "webhook_secret")
 def serve(
     flags: Flags,
     host: Annotated[

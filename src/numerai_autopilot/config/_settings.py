@@ -34,6 +34,8 @@ _SETTINGS_ENV = {
     "model_timeout": "NUMERAI_MODEL_TIMEOUT",
     "model_memory_mb": "NUMERAI_MODEL_MEMORY_MB",
     "worker_mode": "NUMERAI_WORKER_MODE",
+    "resident": "NUMERAI_RESIDENT",
+    "resident_memory_mb": "NUMERAI_RESIDENT_MEMORY_MB",
     "strict_model_upload": "NUMERAI_STRICT_MODEL_UPLOAD",
     "http_timeout": "NUMERAI_HTTP_TIMEOUT",
     "log_format": "NUMERAI_LOG_FORMAT",
@@ -77,6 +79,11 @@ class Settings(BaseModel):
     model_memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
     worker_mode: Literal["auto", "portable"] = "auto"
     """``portable``: spawned workers and a frame file in the data dir, as on macOS/Windows."""
+    resident: bool = True
+    """``schedule`` and ``serve`` keep a server with the model libraries and models loaded
+    between rounds (run/resident.py); ``run`` never does."""
+    resident_memory_mb: int = Field(default=2048, gt=0, le=MAX_MEMORY_MB)
+    """The resident server's RSS past which models are no longer kept loaded."""
     strict_model_upload: bool = False
     """Fail a pickled function whose output Numerai would refuse as a Model Upload (every
     model; the models file can also ask it per model)."""

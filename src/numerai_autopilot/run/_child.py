@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import re
+import struct
 import sys
 import threading
 import traceback
@@ -27,7 +28,7 @@ import numpy as np
 from .. import _platform
 from ..config import ModelSpec, secret_env_names
 from ..errors import AutopilotError, ModelError
-from ..models import get_format, load_predictor
+from ..models import Predictor, get_format, load_predictor
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +48,7 @@ MAX_TEXT = 4000  # characters of an error message or traceback sent back
 # Bytes of an error message at most: two texts, each char at most 12 bytes as JSON escapes.
 MAX_ERROR_BYTES = 2 * MAX_TEXT * 12 + 1024
 OK, MEMORY, ERROR = b"K", b"M", b"E"  # first byte of a child's one message
+EXIT_STATUS = struct.Struct("i")  # a child's exit code, as the resident server reports it
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ def _detach(dup: Any) -> int:
     return int(dup.detach())
 
 
-def child_main(job: Job, conn: Connection) -> None:
-    """Run in the child (forked or spawned): isolate, load and predict, send one message, exit."""
+def child_main(job: Job, conn: Connection, predictor: Predictor | None = None) -> None:
+    """Run in the child (forked or spawned): isolate, load and predict, send one message, exit.
+    ``predictor``: the model already loaded by the resident server this child forked from."""
     spec = job.spec
     _platform.HOST = job.host
     try:
@@ -94,9 +97,10 @@ def child_main(job: Job, conn: Connection) -> None:
         # The user's own Python gets a private, writable copy in Numerai's column order (as
         # Numerai's hosted runner does); estimators get read-only views.
         frame = job.frame.open(writable=get_format(job.format).user_code)
-        predictor = load_predictor(
-            spec, job.feature_sets, models_dir=job.models_dir, compiled=job.compiled
-        )
+        if predictor is None:
+            predictor = load_predictor(
+                spec, job.feature_sets, models_dir=job.models_dir, compiled=job.compiled
+            )
         preds = predictor.predict(frame, job.benchmarks)
         values = preds.reindex(frame.index).to_numpy(dtype=np.float64)
         # After the values: why Numerai would refuse this pickle as a Model Upload, if it would.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -29,13 +29,26 @@ from ._child import Job, child_main
 _JOIN_SECONDS = 5.0  # a child that sent its result gets this long to exit before it is killed
 
 
+class ProcessLike(Protocol):
+    """What the workers use of a child process: a multiprocessing Process, or a child of
+    the resident server (resident.RemoteProcess)."""
+
+    @property
+    def sentinel(self) -> int: ...
+    @property
+    def exitcode(self) -> int | None: ...
+    def is_alive(self) -> bool: ...
+    def kill(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+
+
 @dataclass
 class Child:
     """One running prediction child, as the parent tracks it."""
 
     index: int
     spec: ModelSpec
-    process: BaseProcess
+    process: ProcessLike
     conn: Connection
     started: float
     timeout: float
@@ -122,6 +135,17 @@ def _without_secrets() -> Iterator[None]:
             os.environ.update(saved)
 
 
+def start_quietly(process: BaseProcess) -> None:
+    """Start a process from the fork server with Ctrl-C ignored and no secret inherited."""
+    with _sigint_ignored(), _without_secrets():
+        process.start()
+
+
+def preloads() -> list[str]:
+    """The libraries the fork server preloads (or, started already, would have)."""
+    return list(_PRELOAD)
+
+
 def start_child(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = False) -> Child:
     parent_end, child_end = ctx.Pipe(duplex=False)
     process = ctx.Process(
@@ -151,6 +175,8 @@ def start_child(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = F
 def describe_exit(child: Child) -> str:
     code = child.process.exitcode
     name = child.spec.name
+    if getattr(child.process, "lost", False):
+        return f"model {name!r}: its worker ended with the resident server it was forked from"
     if code is not None and code < 0:
         sig = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         hint = ""

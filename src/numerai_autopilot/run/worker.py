@@ -18,7 +18,6 @@ costs each model its imports again, and a memory bound only where the OS has RLI
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
 from collections import deque
@@ -28,18 +27,18 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .. import _platform, errors, progress
+from .. import _platform, progress
 from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError, WorkerError
 from ..models import infer_format
 from ..tournaments import Tournament
-from . import _child
+from . import _child, resident
 from ._capture import Capture
-from ._child import MAX_ERROR_BYTES, MEMORY, OK, Job
-from ._process import Child, context, describe_exit, start_child, stop_child, warm_up
+from ._child import Job
+from ._process import Child, context, preloads, start_child, stop_child, warm_up
+from ._results import PredictionResult, poll
 from ._shared import SharedFrame, publish, unpublish
 
 __all__ = ["LiveData", "PredictionResult", "predict_many", "warm_up"]
@@ -47,16 +46,6 @@ __all__ = ["LiveData", "PredictionResult", "predict_many", "warm_up"]
 log = logging.getLogger(__name__)
 
 _MAX_WAIT = 5.0  # the parent wakes at least this often
-_ERROR_CLASSES: dict[str, type[ModelError]] = {
-    c.__name__: c
-    for c in (
-        errors.ModelError,
-        errors.ArtifactChangedError,
-        errors.MissingExtraError,
-        errors.MissingFeatureError,
-        errors.WorkerError,
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -69,18 +58,6 @@ class LiveData:
     """live_benchmark_models, for Model Upload functions that take it."""
     feature_sets: Mapping[str, list[str]] | None = None
     """features.json's feature sets, to resolve ``features = "<set name>"``."""
-
-
-@dataclass(frozen=True)
-class PredictionResult:
-    """One model's outcome: predictions, or the error that stopped it."""
-
-    name: str
-    predictions: pd.Series | None
-    error: ModelError | None
-    seconds: float
-    output: str = ""  # what the model printed (stdout and stderr, bounded: see _capture.py)
-    refusal: str | None = None  # why Numerai would refuse this pickle as a Model Upload
 
 
 def predict_many(
@@ -139,10 +116,22 @@ def predict_many(
             on_result(result)
 
     shared: dict[Tournament, SharedFrame] = {}
+    warm = None if spawned else resident.current()  # schedule and serve keep a server
+    keys: dict[str, str] = {}
+    lost: set[int] = set()  # forked from a resident server that died: started again once
     try:
         for t in {s.tournament for s in specs if s.tournament in live}:
             # /dev/shm where the host has one (too small: publish goes to disk), else frames/.
             shared[t] = publish(live[t].frame, None if _platform.HOST.shm else frames_dir)
+        if warm is not None:
+            keys = warm.prepare(
+                [(s, f) for s in specs if _precheck(s, live) is None and (f := infer_format(s))],
+                live,
+                libraries=preloads(),
+                models_dir=models_dir,
+                compiled=compiled,
+                memory_mb=memory_mb,
+            )
         while pending or running:
             while pending and len(running) < workers:
                 i, spec = pending.popleft()
@@ -169,7 +158,10 @@ def predict_many(
                     _warn_unbounded()
                 captures[i] = capture
                 try:
-                    running[i] = start_child(ctx, i, job, timeout, spawned=spawned)
+                    child = None
+                    if warm is not None and i not in lost:
+                        child = warm.start_child(i, job, timeout, keys.get(spec.name))
+                    running[i] = child or start_child(ctx, i, job, timeout, spawned=spawned)
                 except OSError as exc:  # fork refused: no memory or process slots left
                     error = WorkerError(f"model {spec.name!r}: cannot start a worker: {exc}")
                     finish(i, PredictionResult(spec.name, None, error, 0.0))
@@ -189,10 +181,17 @@ def predict_many(
             for capture in captures.values():
                 capture.drain()  # a model printing more than a pipe holds must not block
             for i, child in list(running.items()):
-                outcome = _poll(child)
-                if outcome is not None:
-                    del running[i]
-                    finish(i, outcome)
+                outcome = poll(child)
+                if outcome is None:
+                    continue
+                del running[i]
+                if getattr(child.process, "lost", False) and i not in lost:
+                    lost.add(i)  # not the model's fault: once more, the usual way
+                    captures.pop(i).close()
+                    started.discard(i)
+                    pending.appendleft((i, child.spec))
+                    continue
+                finish(i, outcome)
     finally:
         for child in running.values():
             stop_child(child, kill=True)
@@ -227,74 +226,3 @@ def _precheck(spec: ModelSpec, live: Mapping[Tournament, LiveData]) -> ModelErro
     if fmt == "blend":
         return ModelError(f"model {spec.name!r} is a blend: blend its components' predictions")
     return None
-
-
-def _poll(child: Child) -> PredictionResult | None:
-    """The child's result if it has finished (or was just timed out), else None."""
-    message: bytes | None = None
-    if child.conn.poll():
-        try:
-            # Raw bytes, never a pickle: the parent must not run code a model crafted.
-            message = child.conn.recv_bytes(8 * len(child.frame_index) + MAX_ERROR_BYTES)
-        except (EOFError, OSError):
-            message = None  # died without a word (or sent garbage): the exit code tells why
-    elif child.process.is_alive():
-        if time.monotonic() < child.deadline:
-            return None
-        stop_child(child, kill=True)
-        return _failed(
-            child,
-            WorkerError(
-                f"model {child.spec.name!r} timed out after {child.timeout:g}s and was stopped "
-                f"({_timeout_source(child.spec)})"
-            ),
-        )
-    stop_child(child)
-    if not message:
-        return _failed(child, WorkerError(describe_exit(child)))
-    return _decode(child, message)
-
-
-def _timeout_source(spec: ModelSpec) -> str:
-    """Where the limit that stopped ``spec`` comes from, so the message says what to raise."""
-    if spec.timeout is not None:
-        return "raise timeout = ... in its models.toml entry or [defaults]"
-    return "raise NUMERAI_MODEL_TIMEOUT or --model-timeout, or set timeout in its models.toml entry"
-
-
-def _decode(child: Child, message: bytes) -> PredictionResult:
-    kind, body = message[:1], message[1:]
-    name = child.spec.name
-    if kind == OK:
-        size = 8 * len(child.frame_index)
-        if len(body) < size:
-            return _failed(child, WorkerError(f"model {name!r}: worker sent a truncated result"))
-        values = np.frombuffer(body[:size], dtype=np.float64)
-        refusal = body[size:].decode("utf-8", errors="replace") or None
-        preds = pd.Series(values.copy(), index=child.frame_index, name="prediction")
-        return PredictionResult(name, preds, None, _elapsed(child), refusal=refusal)
-    if kind == MEMORY:
-        return _failed(
-            child,
-            WorkerError(
-                f"model {name!r} exceeded {child.memory_mb} MB of memory "
-                "(raise memory_mb for this model if it needs more)"
-            ),
-        )
-    try:
-        info = json.loads(body.decode("utf-8"))
-        cls = _ERROR_CLASSES.get(str(info["error"]), ModelError)
-        text, trace = str(info["message"]), str(info.get("trace", ""))
-    except (ValueError, KeyError, TypeError):
-        return _failed(child, WorkerError(f"model {name!r}: worker sent a malformed result"))
-    if trace:
-        log.debug("model %s traceback:\n%s", name, trace)
-    return _failed(child, cls(text))
-
-
-def _failed(child: Child, error: ModelError) -> PredictionResult:
-    return PredictionResult(child.spec.name, None, error, _elapsed(child))
-
-
-def _elapsed(child: Child) -> float:
-    return time.monotonic() - child.started

@@ -27,6 +27,7 @@ from ..config import ModelsConfig, Settings, load_models_file
 from ..errors import AuthError, AutopilotError, ConfigError, NumeraiError
 from ..run.lifecycle import Lifecycle
 from ..run.report import RunReport
+from ..run.resident import Resident, for_settings, using
 from ..tournaments import Tournament
 from ._job import Backoff, JobResult, pause, run_round
 from ._state import RoundRecord, ScheduleState
@@ -82,7 +83,10 @@ class Scheduler:
         self.summary = ScheduleSummary()
         self._stop = threading.Event()
         self._max_runs: int | None = None
+        self._runs_stop = False  # _stop was set because max_runs was reached, not by stop()
         self._note = ""
+        self._resident: Resident | None = None
+        """Model libraries and models kept loaded between rounds (resident mode)."""
 
     @property
     def client(self) -> NumeraiClient:
@@ -95,6 +99,14 @@ class Scheduler:
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None
+        if self._resident is not None:
+            self._resident.close()
+            self._resident = None
+
+    @property
+    def resident(self) -> Resident | None:
+        """The resident server the runs fork their workers from (None: resident mode off)."""
+        return self._resident
 
     def stop(self) -> None:
         """Ask :meth:`run` to return after the current step (thread-safe)."""
@@ -109,6 +121,11 @@ class Scheduler:
         raised); later, a broken models file is logged and looked at again each ``poll``."""
         load_models_file(self.settings.models_dir)
         self.settings.require_credentials()
+        if self._resident is None:
+            self._resident = for_settings(self.settings)
+        if self._runs_stop:  # the last call's max_runs, not a stop(): this call runs anew
+            self._runs_stop = False
+            self._stop.clear()
         self._max_runs = max_runs
         while not self._stop.is_set():
             if max_ticks is not None and self.summary.ticks >= max_ticks:
@@ -134,6 +151,8 @@ class Scheduler:
         except ConfigError as exc:
             log.error("%s (looking again in %.0f s)", exc, self.poll)
             return self.poll
+        if self._resident is not None:  # a model gone from the file is not kept loaded
+            self._resident.retain({m.name for m in models.enabled()})
         tournaments = sorted({m.tournament for m in models.enabled()})
         if not tournaments:
             self._tell(f"no enabled model in {models.path}: nothing to schedule")
@@ -218,13 +237,14 @@ class Scheduler:
                 self.state.set(t, rec)
             self.state.save()
             self.summary.runs += 1
-            result = self.lifecycle.run(
-                trigger_id=trigger_id,
-                lock_wait=self.lock_wait,
-                client=self.client,
-                clock=self.clock,
-                models=models,
-            )
+            with using(self._resident):
+                result = self.lifecycle.run(
+                    trigger_id=trigger_id,
+                    lock_wait=self.lock_wait,
+                    client=self.client,
+                    clock=self.clock,
+                    models=models,
+                )
             return result.unwrap()  # an error: run_round retries later, or stops (settings, key)
 
         def after(attempt: int, report: RunReport | None, error: AutopilotError | None) -> None:
@@ -243,6 +263,7 @@ class Scheduler:
             if report is not None and self.on_report is not None:
                 self.on_report(report)
             if self._runs_exhausted():
+                self._runs_stop = True
                 self._stop.set()
 
         result = run_round(

@@ -9,6 +9,7 @@ shortly after it started) into it. The HTTP layer is in ``_http.py``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -21,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..clock import Clock, SystemClock, format_time
-from ..config import Settings
+from ..config import Settings, load_models_file
 from ..errors import AutopilotError, ConfigError
 from ..run.lifecycle import Lifecycle
 from ..run.report import RunReport
+from ..run.resident import for_settings, using
 from ._job import Backoff, JobResult, error_class, run_round
 
 log = logging.getLogger(__name__)
@@ -260,10 +262,17 @@ def runner_job(
     is submitted or the deadline nears."""
     the_clock = clock or SystemClock()
     the_lifecycle = lifecycle or Lifecycle(settings, trigger="serve")
+    resident = for_settings(settings)  # libraries and models kept loaded between calls
 
     def job(trigger_id: str | None, stop: threading.Event) -> JobResult:
         def run(tid: str | None) -> RunReport:
-            result = the_lifecycle.run(trigger_id=tid, lock_wait=lock_wait, clock=the_clock)
+            if resident is not None:
+                with contextlib.suppress(ConfigError):  # the run reports a broken file
+                    resident.retain(
+                        {m.name for m in load_models_file(settings.models_dir).enabled()}
+                    )
+            with using(resident):
+                result = the_lifecycle.run(trigger_id=tid, lock_wait=lock_wait, clock=the_clock)
             return result.unwrap()  # an error: run_round retries later, or stops (settings, key)
 
         return run_round(run, the_clock, trigger_id=trigger_id, backoff=backoff, stop=stop)
