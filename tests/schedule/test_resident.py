@@ -284,3 +284,30 @@ def test_a_server_killed_mid_run_costs_no_submission(
     assert time.monotonic() - t0 < 55  # not the 60 s the first worker would have slept
     assert len(jsb.submissions("res_victim")) == 1
     _expect(jsb, "res_first", tmp_path / "models" / "res_first.txt")
+
+
+def test_a_model_prepared_between_rounds_is_kept_as_its_forest(
+    jsb: Sandbox, tmp_path: Path, sched_for: MakeScheduler
+) -> None:
+    """Round 1 keeps LightGBM's booster and stores live rows; the scheduler prepares the
+    forest between rounds; round 2 loads the model again (as the forest), round 3 reuses it."""
+    from numerai_autopilot.compiled import store_for
+    from numerai_autopilot.fileio import sha256_file
+
+    _setup(jsb, tmp_path, "res_f")
+    model = tmp_path / "models" / "res_f.txt"
+    sched = sched_for()
+    sched.run(max_runs=1)
+    resident = sched.resident
+    assert resident is not None and resident.stats.loads == 1
+    store, sha = store_for(settings_for(jsb, tmp_path)), sha256_file(model)
+    deadline = time.monotonic() + 240  # the preparation child: seconds, more when busy
+    while not store.ready(sha) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert store.ready(sha), "the scheduler did not prepare the model between rounds"
+    for runs, loads, status in ((2, 2, "loaded in"), (3, 2, "kept")):
+        _next_round(jsb)
+        sched.run(max_runs=runs)
+        assert resident.stats.loads == loads and resident.stats.servers == 1
+        assert resident.stats.statuses["res_f"].startswith(status), resident.stats.statuses
+        _expect(jsb, "res_f", model)

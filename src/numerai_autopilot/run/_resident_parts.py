@@ -110,11 +110,12 @@ class Keys:
         columns = sets.get(spec.features) if isinstance(spec.features, str) and sets else None
         from ._resident_server import Entry
 
-        if fmt == "lightgbm" and _compiled_ready(compiled, sha):
-            # Loading a compiled model checks it by predicting, and a compiled engine's
-            # predict may start threads: not in the process every worker forks from.
-            return None
-        text = repr((spec, fmt, sha, columns, str(models_dir), str(compiled)))
+        # A prepared forest is kept too: its walk is numba code without a thread of its own
+        # (threads only for more than one thread asked, in the worker). Whether an entry is
+        # ready is part of the key: a model prepared between rounds is loaded again, as a
+        # forest.
+        ready = fmt == "lightgbm" and _compiled_ready(compiled, sha)
+        text = repr((spec, fmt, sha, columns, str(models_dir), str(compiled), ready))
         key = hashlib.sha256(text.encode("utf-8")).hexdigest()
         bound = spec.memory_mb or memory_mb
         return Entry(key, spec, sha, sets, models_dir, compiled, bound)
