@@ -33,6 +33,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 # (poller_cpu) and reported.
 _POLL = 0.5
 PSS_BUDGET = 0.005  # at most 0.5% of a core for PSS samples (see Poller)
+_PSS_AFTER = 2.0  # no PSS sample in a case's first seconds: one alone could break the budget
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _REAP_SECONDS = 15.0
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -76,8 +77,9 @@ class Poller(threading.Thread):
     Every 0.5 s it sums their RSS from ``/proc/<pid>/statm`` (constant cost per process). PSS
     needs ``smaps_rollup``, which walks every page (5-20 ms per 300 MB process on a busy
     machine: at 2 Hz that alone was 2-7% of a core), so a PSS sample is taken only when the
-    RSS sum reaches a new high and only while the poller's own CPU stays within
-    ``PSS_BUDGET`` of the time elapsed: peaks are caught, the cost is bounded."""
+    RSS sum reaches a new high and only while the poller's own CPU, the sample's included,
+    stays within ``PSS_BUDGET`` of the time elapsed: peaks are caught, the cost is bounded.
+    A case shorter than a few seconds gets no PSS sample (its RSS peak is still there)."""
 
     def __init__(self, root: int | None = None, keep: Collection[int] = ()) -> None:
         super().__init__(daemon=True, name="bench-poller")
@@ -91,15 +93,18 @@ class Poller(threading.Thread):
 
     def run(self) -> None:
         t0, w0 = time.thread_time(), time.perf_counter()
-        high = 0
+        high, cost = 0, 0.0
         while not self.stop.is_set():
             pids = self._pids()
             rss = sum(_statm_rss(pid) for pid in pids)
             self.peak_rss = max(self.peak_rss, rss)
             spent, elapsed = time.thread_time() - t0, time.perf_counter() - w0
-            if rss > high and spent < PSS_BUDGET * elapsed:
+            # The next PSS sample must fit the budget too, at the last one's cost.
+            if rss > high and elapsed >= _PSS_AFTER and spent + cost < PSS_BUDGET * elapsed:
                 high = rss
+                c0 = time.thread_time()
                 self.peak_pss = max(self.peak_pss, self.pss(pids))
+                cost = time.thread_time() - c0
                 self.pss_samples += 1
             self.stop.wait(_POLL)
         self.cpu = time.thread_time() - t0
