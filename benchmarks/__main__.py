@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--idle-reps", type=int, help="repetitions of the idle case (5, quick 1)")
     p.add_argument("--approaches", type=_approaches, help="default seed,cron,resident")
     p.add_argument("--bandwidth", type=float, default=12.5e6, help="download cap, bytes/s")
-    p.add_argument("--prepare-budget", type=float, help="seconds per `models prepare` (900)")
+    p.add_argument("--prepare-budget", type=float, help="s for all `models prepare` (600; 90)")
     p.add_argument("--work", type=Path, default=HERE / ".work", help="scratch (git-ignored)")
     p.add_argument("--cache", type=Path, default=_cache_default(), help="trained models, data")
     p.add_argument("--out", type=Path, help="results dir (default benchmarks/results)")
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         work=args.work,
         cache=args.cache,
         quick=quick,
-        prepare_budget=args.prepare_budget or (60.0 if quick else 900.0),
+        prepare_budget=args.prepare_budget or (90.0 if quick else 600.0),
     )
     out = args.out or (cfg.work / "results-quick" if quick else HERE / "results")
     started = datetime.datetime.now(datetime.UTC)

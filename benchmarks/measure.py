@@ -203,7 +203,7 @@ def tree_cpu(root: int) -> float:
     return total / _TICKS
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
@@ -216,7 +216,7 @@ def run_jobs(
     Orphans they leave behind are waited for (bounded) so their CPU time is counted; the
     processes in ``keep`` (a resident server) are neither measured, waited for nor killed."""
     poller = Poller(keep=keep)
-    cpu0 = _children_cpu()
+    cpu0 = children_cpu()
     t0 = time.perf_counter()
     poller.start()
     queue = list(jobs)
@@ -252,7 +252,7 @@ def run_jobs(
         poller.join()
     return Measure(
         wall,
-        _children_cpu() - cpu0,
+        children_cpu() - cpu0,
         poller.peak_rss,
         poller.peak_pss,
         codes,

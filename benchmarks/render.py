@@ -29,6 +29,12 @@ def _memory(r: dict[str, Any]) -> str:
     return f"{pss} ({r['peak_rss'] / MB:.0f})"
 
 
+def _budget(p: dict[str, Any]) -> str:
+    if p.get("skipped"):
+        return "spent: not run"
+    return "spent: stopped" if p["timed_out"] else "within"
+
+
 def _bound(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -108,14 +114,14 @@ def markdown(
             "",
             "## `models prepare` (outside the timed window)",
             "",
-            "| set | N | wall s | CPU s | statuses | stopped at the budget |",
+            "| set | N | wall s | CPU s | statuses | budget |",
             "|---|---:|---:|---:|---|---|",
         ]
         for p in preps:
             st = ", ".join(f"{k} {v}" for k, v in sorted(p["statuses"].items())) or "-"
             lines.append(
                 f"| {p['set']} | {p['n']} | {p['wall']:.1f} | {p['cpu']:.1f} | {st} | "
-                f"{'yes' if p['timed_out'] else 'no'} |"
+                f"{_budget(p)} |"
             )
     stage_rows = [r for r in rows if r.get("stages")]
     if stage_rows:
