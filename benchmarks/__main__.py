@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--approaches", type=_approaches, help="default seed,cron,resident")
     p.add_argument("--bandwidth", type=float, default=12.5e6, help="download cap, bytes/s")
     p.add_argument("--prepare-budget", type=float, help="s for all `models prepare` (600; 90)")
+    p.add_argument(
+        "--serve-arg",
+        action="append",
+        default=[],
+        help="an extra option for the resident `serve` (repeat; e.g. a warm mode's flag)",
+    )
     p.add_argument("--work", type=Path, default=HERE / ".work", help="scratch (git-ignored)")
     p.add_argument("--cache", type=Path, default=_cache_default(), help="trained models, data")
     p.add_argument("--out", type=Path, help="results dir (default benchmarks/results)")
@@ -78,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         cache=args.cache,
         quick=quick,
         prepare_budget=args.prepare_budget or (90.0 if quick else 600.0),
+        serve_args=list(args.serve_arg),
     )
     out = args.out or (cfg.work / "results-quick" if quick else HERE / "results")
     started = datetime.datetime.now(datetime.UTC)
@@ -114,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                     "idle_reps": cfg.idle_reps,
                     "approaches": cfg.approaches,
                     "prepare_budget": cfg.prepare_budget,
+                    "serve_args": cfg.serve_args,
                 },
             }
             if bench.records:

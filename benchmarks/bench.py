@@ -58,6 +58,8 @@ class Config:
     prepare_budget: float
     """Seconds all ``models prepare`` calls may take together; then the running one is
     stopped and later ones skipped (runs use what is ready, as in production)."""
+    serve_args: list[str] = field(default_factory=list)
+    """Extra options for the resident ``serve`` (a warm mode's flag, if it has one)."""
     cores: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
 
 

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,12 +47,18 @@ def _free_port() -> int:
 class Resident:
     """A running ``serve`` (benchmarks/resident_serve.py) and how to trigger and time a run."""
 
-    def __init__(self, env: Mapping[str, str], log: Path, timeout: float = 1800.0) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log: Path,
+        timeout: float = 1800.0,
+        args: Sequence[str] = (),
+    ) -> None:
         self.port = _free_port()
         self.timeout = timeout
         self.url = f"http://127.0.0.1:{self.port}"
         self._out: BinaryIO = log.open("ab")
-        argv = [sys.executable, str(HERE / "resident_serve.py"), "--port", str(self.port)]
+        argv = [sys.executable, str(HERE / "resident_serve.py"), "--port", str(self.port), *args]
         self.proc = subprocess.Popen(
             argv,
             env=dict(env) | {"NUMERAI_WEBHOOK_SECRET": SECRET},

@@ -70,7 +70,7 @@ def _start_resident(bench: Bench, md: models_dir.ModelsDir) -> Resident | None:
     log_file = bench.cfg.work / "cases" / f"resident-{md.model_set}-{len(md.names)}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
-        resident = Resident(bench.autopilot_env(md), log_file)
+        resident = Resident(bench.autopilot_env(md), log_file, args=bench.cfg.serve_args)
         bench.new_round()
         bench.sb.reset_counters()
         m, last = resident.run_round(lambda: int(bench.sb.counters()["uploads"]), len(md.names))
