@@ -33,6 +33,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 # (poller_cpu) and reported.
 _POLL = 0.5
 PSS_BUDGET = 0.005  # at most 0.5% of a core for PSS samples (see Poller)
+_PSS_COST_PER_BYTE = 5e-11
 _PSS_AFTER = 2.0  # no PSS sample in a case's first seconds: one alone could break the budget
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _REAP_SECONDS = 15.0
@@ -99,8 +100,10 @@ class Poller(threading.Thread):
             rss = sum(_statm_rss(pid) for pid in pids)
             self.peak_rss = max(self.peak_rss, rss)
             spent, elapsed = time.thread_time() - t0, time.perf_counter() - w0
-            # The next PSS sample must fit the budget too, at the last one's cost.
-            if rss > high and elapsed >= _PSS_AFTER and spent + cost < PSS_BUDGET * elapsed:
+            # The next PSS sample must fit the budget too, at the last one's cost (before the
+            # first, a guess from the RSS: smaps_rollup costs about 0.05 ms per MB mapped).
+            guess = cost if cost else rss * _PSS_COST_PER_BYTE
+            if rss > high and elapsed >= _PSS_AFTER and spent + guess < PSS_BUDGET * elapsed:
                 high = rss
                 c0 = time.thread_time()
                 self.peak_pss = max(self.peak_pss, self.pss(pids))
