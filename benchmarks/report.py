@@ -209,9 +209,14 @@ def _ratio(
 def _memory(
     approach: str, a: dict[str, Any] | None, b: dict[str, Any] | None, mid: int | None, big: int
 ) -> Target:
-    label = f"{approach}: peak memory growth N = {mid} to {big} under the added models' size + 10%"
+    first = "?" if mid is None else str(mid)
+    label = (
+        f"{approach}: peak memory growth N = {first} to {big} under the added models' size + 10%"
+    )
     if a is None or b is None:
-        return (label.replace("None", "?"), "not measured", None)
+        return (label, "not measured (needs two values of N)", None)
+    if not (a["peak_pss"] and b["peak_pss"]):
+        return (label, "not measured (no PSS sample fitted the poller's budget)", None)
     growth = b["peak_pss"] - a["peak_pss"]
     allowed = 1.10 * (b["models_bytes"] - a["models_bytes"])
     text = (

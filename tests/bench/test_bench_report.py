@@ -188,3 +188,13 @@ def test_docs_and_readme_are_rewritten_between_their_markers_only(tmp_path: Path
     assert "Targets met:" in line
     with pytest.raises(ValueError, match="markers"):
         render.replace_between(tmp_path / "performance.md", "figures", "x")
+
+
+def test_memory_growth_without_a_pss_sample_is_not_measured() -> None:
+    records = [record("cron", 5, 2.0, peak_pss=0), record("cron", 20, 3.0, peak_pss=250 * MB)]
+    got = {t: (m, ok) for t, m, ok in targets(aggregate(records, meta()), meta())}
+    label = "cron: peak memory growth N = 5 to 20 under the added models' size + 10%"
+    assert got[label] == ("not measured (no PSS sample fitted the poller's budget)", None)
+    alone = aggregate([record("cron", 20, 3.0)], meta())
+    labels = [t for t, _m, _ok in targets(alone, meta())]
+    assert "cron: peak memory growth N = ? to 20 under the added models' size + 10%" in labels
