@@ -53,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bandwidth", type=float, default=12.5e6, help="download cap, bytes/s")
     p.add_argument("--prepare-budget", type=float, help="s for all `models prepare` (600; 90)")
     p.add_argument(
+        "--fresh-prepare",
+        action="store_true",
+        help="drop the compiled cache an earlier session prepared (kept by default)",
+    )
+    p.add_argument(
         "--serve-arg",
         action="append",
         default=[],
@@ -85,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         quick=quick,
         prepare_budget=args.prepare_budget or (90.0 if quick else 600.0),
         serve_args=list(args.serve_arg),
+        fresh_prepare=args.fresh_prepare,
     )
     out = args.out or (cfg.work / "results-quick" if quick else HERE / "results")
     started = datetime.datetime.now(datetime.UTC)
@@ -122,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                     "approaches": cfg.approaches,
                     "prepare_budget": cfg.prepare_budget,
                     "serve_args": cfg.serve_args,
+                    "fresh_prepare": cfg.fresh_prepare,
                 },
             }
             if bench.records:

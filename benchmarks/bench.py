@@ -58,6 +58,8 @@ class Config:
     prepare_budget: float
     """Seconds all ``models prepare`` calls may take together; then the running one is
     stopped and later ones skipped (runs use what is ready, as in production)."""
+    fresh_prepare: bool = False
+    """Drop the compiled cache of earlier sessions (so ``models prepare`` builds everything)."""
     serve_args: list[str] = field(default_factory=list)
     """Extra options for the resident ``serve`` (a warm mode's flag, if it has one)."""
     cores: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
@@ -81,9 +83,19 @@ class Bench:
 
     def __enter__(self) -> Bench:
         # A new sandbox numbers its rounds from the clock again: a state dir of an earlier
-        # session could hold this session's "new" live file, so every session starts empty.
-        for old in (self.state, self.cfg.work / "cases", self.cfg.work / "models"):
+        # session could hold this session's "new" live file, so every session starts empty,
+        # but for the compiled cache (unless fresh_prepare): a deployment prepares a model once,
+        # not every round, and its entries are keyed by the artifact's sha256 and verified.
+        for old in (self.cfg.work / "cases", self.cfg.work / "models"):
             shutil.rmtree(old, ignore_errors=True)
+        if self.state.is_dir():
+            for entry in self.state.iterdir():
+                if entry.name == "compiled" and not self.cfg.fresh_prepare:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink()
         self.sb.start()
         self.sb.bandwidth = None
         rnd = self.round()
