@@ -130,12 +130,12 @@ def markdown(
             "",
             "## Where the cron-started run's time goes (its run summary, median s)",
             "",
-            "| set | N | " + " | ".join(stages) + " | process wall |",
-            "|---|---:|" + "---:|" * (len(stages) + 1),
+            "| set | scenario | N | " + " | ".join(stages) + " | process wall |",
+            "|---|---|---:|" + "---:|" * (len(stages) + 1),
         ]
         for r in stage_rows:
             cells = " | ".join(f"{r['stages'].get(s, 0.0):.2f}" for s in stages)
-            lines.append(f"| {r['set']} | {r['n']} | {cells} | {r['wall']:.2f} |")
+            lines.append(f"| {r['set']} | {r['scenario']} | {r['n']} | {cells} | {r['wall']:.2f} |")
     lines += [
         "",
         "Wall: median of the repetitions (min-max). CPU: user+system of every process of the "
