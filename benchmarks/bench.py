@@ -192,7 +192,16 @@ class Bench:
 
     def sample_run(self, md: models_dir.ModelsDir) -> None:
         """One untimed run, so the state dir holds the live rows prepared engines are
-        verified on (a fresh deployment's first run does the same)."""
+        verified on (a fresh deployment's first run does the same); skipped while the
+        compiled cache kept from an earlier session holds a recent sample."""
+        try:
+            from numerai_autopilot.compiled import CompiledStore
+
+            if not CompiledStore(self.state / "compiled").sample_stale("classic"):
+                log.info("sample run skipped: the compiled cache holds recent live rows")
+                return
+        except (ImportError, AttributeError, TypeError, OSError):
+            pass  # the cache's API moved: make the run, it costs seconds
         self.new_round()
         case_dir = self.cfg.work / "cases" / "sample-run"
         jobs, _ = self.jobs("cron", md, case_dir)
