@@ -30,8 +30,8 @@ from numerai_autopilot.tournaments import Tournament
 
 from . import approaches, models_dir
 from .artifacts import MIX_KINDS, Recipe, Trained, train_all
-from .inference import engine_cpu, library_cpu
-from .measure import Job, Measure, become_subreaper, children_cpu, run_jobs
+from .inference import library_cpu
+from .measure import Job, become_subreaper, run_jobs
 from .resident import Resident
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ APPROACHES = ("seed", "cron", "resident", "container")
 LIVE = "v5.2/live.parquet"
 CLASSIC = int(Tournament.CLASSIC)
 _KEEP_ROUNDS = 120
-_MIN_PREPARE = 5.0  # seconds: less left of the prepare budget and prepare is not started
 
 
 @dataclass
@@ -187,68 +186,6 @@ class Bench:
             state=self.state,
             cores=self.cfg.cores,
         )
-
-    # -- preparation (untimed, recorded apart) ----------------------------------------------
-
-    def sample_run(self, md: models_dir.ModelsDir) -> None:
-        """One untimed run, so the state dir holds the live rows prepared engines are
-        verified on (a fresh deployment's first run does the same); skipped while the
-        compiled cache kept from an earlier session holds a recent sample."""
-        try:
-            from numerai_autopilot.compiled import CompiledStore
-
-            if not CompiledStore(self.state / "compiled").sample_stale("classic"):
-                log.info("sample run skipped: the compiled cache holds recent live rows")
-                return
-        except (ImportError, AttributeError, TypeError, OSError):
-            pass  # the cache's API moved: make the run, it costs seconds
-        self.new_round()
-        case_dir = self.cfg.work / "cases" / "sample-run"
-        jobs, _ = self.jobs("cron", md, case_dir)
-        m = run_jobs(jobs, timeout=1800)
-        log.info("sample run (untimed): %.1f s, exit %s", m.wall, m.exit_codes)
-
-    def prepare(self, md: models_dir.ModelsDir) -> dict[str, Any]:
-        """``models prepare`` for this models dir, stopped when the session's prepare budget
-        (all calls together) is spent: a slow compiler must not eat the benchmark's time."""
-        case_dir = self.cfg.work / "cases" / f"prepare-{md.model_set}-{len(md.names)}"
-        case_dir.mkdir(parents=True, exist_ok=True)
-        argv = [approaches.console_script(), "models", "prepare", "--log-format", "json"]
-        job = Job(argv, self.autopilot_env(md), case_dir / "output.log")
-        left = self.cfg.prepare_budget - sum(p["wall"] for p in self.prepares)
-        timed_out = skipped = False
-        cpu0, t0 = children_cpu(), time.perf_counter()
-        if left < _MIN_PREPARE:
-            skipped = True
-            m = Measure(0.0, 0.0, 0, 0, [])
-        else:
-            try:
-                m = run_jobs([job], timeout=left)
-            except TimeoutError:  # killed, its compile child too (reaped, counted)
-                timed_out = True
-                m = Measure(time.perf_counter() - t0, children_cpu() - cpu0, 0, 0, [-9])
-        statuses = Counter(approaches.compiled_events(case_dir / "output.log"))
-        doc = {
-            "set": md.model_set,
-            "n": len(md.names),
-            "wall": m.wall,
-            "cpu": m.cpu,
-            "peak_rss": m.peak_rss,
-            "timed_out": timed_out,
-            "skipped": skipped,
-            "exit_codes": m.exit_codes,
-            "statuses": dict(statuses),
-        }
-        log.info("models prepare (untimed) %s N=%d: %s", md.model_set, len(md.names), doc)
-        self.prepares.append(doc)
-        if not self.engine.get("available"):
-            try:
-                self.engine = engine_cpu(self.trained, self.state / "compiled", self.live_path())
-            except (ImportError, AttributeError, TypeError, ValueError, OSError) as exc:
-                # The compiled cache's API moves with the engines: report it, run the rest.
-                self.engine = {"available": False, "why": f"could not open it: {exc!r}"}
-            log.info("fastest prepared engine: %s", self.engine)
-        return doc
 
     # -- one case -----------------------------------------------------------------------------
 

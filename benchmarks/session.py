@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from . import models_dir
+from . import models_dir, prepare
 from .approaches import console_script, rotate
 from .bench import Bench
 from .resident import Resident, warm_mode_available
@@ -25,7 +25,7 @@ def run(bench: Bench) -> None:
         "in-process, after one warm-up round)"
     )
     first = models_dir.build(bench.trained, blocks[0][0], 1, cfg.work / "models" / "sample")
-    bench.sample_run(first)
+    prepare.sample_run(bench, first)
     for model_set, n in blocks:
         md = models_dir.build(bench.trained, model_set, n, cfg.work / "models" / f"{model_set}-{n}")
         block(bench, md)
@@ -39,7 +39,7 @@ def run(bench: Bench) -> None:
 def block(bench: Bench, md: models_dir.ModelsDir) -> None:
     """Prepare, start and warm the resident server, then the repetitions."""
     cfg = bench.cfg
-    bench.prepare(md)
+    prepare.prepare(bench, md)
     resident = None
     if "resident" in cfg.approaches:
         resident = _start_resident(bench, md)
