@@ -6,7 +6,7 @@ is trained with seed *i*, which sets LightGBM's bagging and feature-fraction see
 ``random_state``), picks its own slice of the training rows and adds its own noise to the
 target. The shape is Numerai's example model (``LGBM_FULL``: 2,000 trees, 31 leaves, depth 5,
 learning rate 0.01, 10% of the 780 ``medium`` features per tree), trained on a few thousand rows
-with one thread (about 6 s of CPU each), so the trees are as deep and as many as the example
+with one thread (6-8 s of CPU each), so the trees are as deep and as many as the example
 model's and predicting costs what it costs.
 
 Two model sets are built from them:
