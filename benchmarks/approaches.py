@@ -95,8 +95,11 @@ def console_script() -> str:
 
 
 def compiled_events(log_file: Path) -> list[str]:
-    """The status of each ``compiled`` JSON event ``models prepare`` printed."""
-    out = []
+    """The status of each ``compiled`` JSON event ``models prepare`` printed (none if it
+    did not run)."""
+    out: list[str] = []
+    if not log_file.is_file():
+        return out
     for line in log_file.read_text(errors="replace").splitlines():
         if line.startswith("{") and '"compiled"' in line:
             try:

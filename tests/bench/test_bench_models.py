@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pytest
-from benchmarks import approaches, models_dir
+from benchmarks import approaches, models_dir, prepare, render
 from benchmarks.artifacts import FILES, LGBM_FULL, XGB_FULL, Recipe, Trained, train_all
+from benchmarks.bench import Bench
 
 FEATURES = [f"feature_{i}" for i in range(12)]
 
@@ -93,3 +96,34 @@ def test_rotation_and_reading_the_autopilot_output(tmp_path: Path) -> None:
     )
     assert approaches.compiled_events(log) == ["compiled", "refused"]
     assert approaches.autopilot_summary(log) == {"timings": {"predict": 1.5}, "bytes": 9}
+
+
+def test_prepare_is_not_started_once_the_session_budget_is_spent(tmp_path: Path) -> None:
+    fake = SimpleNamespace(
+        cfg=SimpleNamespace(work=tmp_path, prepare_budget=60.0),
+        prepares=[{"wall": 57.0}],  # 3 s left: not enough to start one
+        engine={"available": True},
+        autopilot_env=lambda md: {},
+    )
+    md = models_dir.ModelsDir(tmp_path / "m", "lgbm", ["bench_000"], {"bench_000": "lgbm"}, {})
+    doc = prepare.prepare(cast(Bench, fake), md)
+    assert doc["skipped"] is True and doc["timed_out"] is False
+    assert doc["statuses"] == {} and doc["wall"] == 0.0
+    assert fake.prepares[-1] is doc  # recorded, so the report says it was not run
+    text = render.markdown([], [], _meta_for_render(prepares=fake.prepares[1:]))
+    assert "| lgbm | 1 | 0.0 | 0.0 | - | spent: not run |" in text
+
+
+def _meta_for_render(**extra: object) -> dict[str, object]:
+    machine = {"nproc": 2, "cpu": "x", "memory_gb": 1, "python": "3.11", "commit": "c"}
+    return {
+        "machine": machine | {"load_avg": [0, 0, 0]},
+        "date": "d",
+        "quick": True,
+        "load_start": [0, 0, 0],
+        "live_bytes": 1e6,
+        "live_shape": "s",
+        "bandwidth": 1e6,
+        "inference": {},
+        "engine": {},
+    } | extra
