@@ -198,3 +198,15 @@ def test_memory_growth_without_a_pss_sample_is_not_measured() -> None:
     alone = aggregate([record("cron", 20, 3.0)], meta())
     labels = [t for t, _m, _ok in targets(alone, meta())]
     assert "cron: peak memory growth N = ? to 20 under the added models' size + 10%" in labels
+
+
+def test_the_docs_hold_the_markers_the_benchmark_writes_between() -> None:
+    # A full run ends by rewriting these blocks; an edit that drops a marker would fail it then.
+    root = Path(__file__).resolve().parents[2]
+    for path, name in (
+        (root / "docs" / "performance.md", "targets"),
+        (root / "README.md", "figures"),
+    ):
+        text = path.read_text()
+        assert text.count(f"<!-- bench:{name} -->") == 1, path
+        assert text.count(f"<!-- /bench:{name} -->") == 1, path
