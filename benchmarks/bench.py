@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 APPROACHES = ("seed", "cron", "resident", "container")
 LIVE = "v5.2/live.parquet"
 CLASSIC = int(Tournament.CLASSIC)
-_KEEP_ROUNDS = 120
+_KEEP_ROUNDS = 60  # a full run opens about 45 rounds
 
 
 @dataclass
