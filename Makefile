@@ -64,13 +64,16 @@ lock: bootstrap
 	$(BIN)/uv pip compile pyproject.toml --extra torch --constraint requirements.lock \
 		--python-version 3.11 -o requirements-torch.lock
 
-# Benchmarks against the seed-style script and one container per model (docs/performance.md).
-# Run from the repo root, one at a time: the full run takes about an hour on 2 cores.
+# Issue 11's benchmark: seed-style script vs the autopilot cron-started and resident, on N
+# distinct example-size models (docs/performance.md; benchmarks/README.md). One at a time, on a
+# quiet machine: it writes benchmarks/results/ and the figures in docs/performance.md and the
+# README. Trained models are cached in ~/.cache/numerai-autopilot-bench (BENCH_ARGS="--cache D").
 bench: bootstrap
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
+# The same cases end to end with small models, one repetition: the full run's smoke test.
 bench-quick: bootstrap
-	$(BIN)/python -m benchmarks --quick
+	$(BIN)/python -m benchmarks --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -1,24 +1,33 @@
-"""The benchmark's models: trained once on the sandbox's train.parquet, cached, then copied
-under N model names into a models dir that the autopilot and both baselines read.
+"""The benchmark's models: distinct models, each trained with its own seed, cached on disk.
 
-Three artifacts, all on the ``medium`` feature set (780 features) like Numerai's example model:
+Every model of a benchmark of N is a different model (issue 11: copies of one artifact under
+N names share OS pages, file caches and compiled entries, which flatters the tool): model *i*
+is trained with seed *i*, which sets LightGBM's bagging and feature-fraction seeds (XGBoost's
+``random_state``), picks its own slice of the training rows and adds its own noise to the
+target. The shape is Numerai's example model (``LGBM_FULL``: 2,000 trees, 31 leaves, depth 5,
+learning rate 0.01, 10% of the 780 ``medium`` features per tree), trained on a few thousand rows
+with one thread (6-8 s of CPU each), so the trees are as deep and as many as the example
+model's and predicting costs what it costs.
 
-- ``lgbm``: Numerai's example model (LightGBM, 2,000 trees, learning rate 0.01, depth 5,
-  31 leaves, 10% of the columns per tree), saved as LightGBM text;
-- ``lgbm_pkl``: the same fitted ``LGBMRegressor``, pickled with joblib (a Model Upload-style
-  estimator: the sklearn wrapper's overhead is part of the measure);
-- ``xgb``: XGBoost, 1,000 trees, depth 4, saved as XGBoost JSON.
+Two model sets are built from them:
 
-Model i of N uses ``KINDS[i % 3]``. Copies of one trained file under many names are what a
-user with many models costs at inference (each copy is loaded and predicted on its own); only
-the training is shared, to keep the benchmark's set-up short. ``quick`` trains tiny versions
-(100 / 50 trees, on the first 10,000 rows) so that CI finishes in well under a minute.
+- ``lgbm``: N LightGBM text models (seeds 0..N-1);
+- ``mix``: model *i* is LightGBM text, the same regressor pickled with joblib, or XGBoost JSON
+  (``MIX_KINDS[i % 3]``), each with seed *i*.
+
+The cache lives outside the repository (``~/.cache/numerai-autopilot-bench`` unless told) under
+a key made of every parameter that changes a model (the training file's identity, rows, noise,
+library versions, model parameters), so a change of any of them trains again.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -27,9 +36,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-KINDS = ("lgbm", "lgbm_pkl", "xgb")
-FILES = {"lgbm": "model.lgb.txt", "lgbm_pkl": "model.joblib", "xgb": "model.xgb.json"}
 FEATURE_SET = "medium"
+FILES = {"lgbm": "model.lgb.txt", "lgbm_pkl": "model.joblib", "xgb": "model.xgb.json"}
+MIX_KINDS = ("lgbm", "lgbm_pkl", "xgb")
 
 # Numerai's example model (example_model.ipynb): LGBMRegressor with these parameters.
 LGBM_FULL: dict[str, Any] = {
@@ -46,110 +55,137 @@ XGB_FULL: dict[str, Any] = {
     "colsample_bytree": 0.1,
     "tree_method": "hist",
 }
-QUICK = {"lgbm": 100, "xgb": 50}
-QUICK_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a trained model, except its seed."""
+
+    lgbm: dict[str, Any]
+    xgb: dict[str, Any]
+    rows: int = 4000
+    noise: float = 0.05
+    """Standard deviation of the seeded noise added to the target."""
+
+    @staticmethod
+    def full() -> Recipe:
+        return Recipe(dict(LGBM_FULL), dict(XGB_FULL))
+
+    @staticmethod
+    def quick() -> Recipe:
+        """Small models for ``--quick``: the same shape with few trees."""
+        return Recipe(dict(LGBM_FULL, n_estimators=30), dict(XGB_FULL, n_estimators=20), rows=2000)
+
+    def key(self, train_id: str) -> str:
+        import lightgbm
+        import xgboost
+
+        doc = {
+            "train": train_id,
+            "lgbm": self.lgbm,
+            "xgb": self.xgb,
+            "rows": self.rows,
+            "noise": self.noise,
+            "features": FEATURE_SET,
+            "versions": [lightgbm.__version__, xgboost.__version__],
+        }
+        text = json.dumps(doc, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class Trained:
-    """The cached artifacts of one size (full or quick), and what training them took."""
+    """The cached models of one recipe: ``path(kind, seed)``, and what training took."""
 
     dir: Path
     features: list[str]
-    train_seconds: dict[str, float]
+    seconds: dict[str, float]
+    """CPU seconds of training, per "kind-seed" (measured when trained; cached with them)."""
 
-    def path(self, kind: str) -> Path:
-        return self.dir / FILES[kind]
+    def path(self, kind: str, seed: int) -> Path:
+        model = "xgb" if kind == "xgb" else "lgbm"
+        return self.dir / f"{model}-{seed:03d}" / FILES[kind]
 
 
-def train(train_parquet: Path, features_json: Path, cache: Path, *, quick: bool) -> Trained:
-    """Train (or reuse from ``cache``) the three artifacts on ``train_parquet``'s medium set."""
+def train_all(
+    train_parquet: Path,
+    features_json: Path,
+    cache: Path,
+    recipe: Recipe,
+    *,
+    lgbm_seeds: int,
+    xgb_seeds: list[int],
+    workers: int,
+) -> Trained:
+    """Train what the cache lacks (``workers`` processes of one thread each); return them."""
+    features: list[str] = json.loads(features_json.read_text())["feature_sets"][FEATURE_SET]
+    train_id = f"{train_parquet.parent.parent.parent.name}/{train_parquet.stat().st_size}"
+    out = cache / f"models-{recipe.key(train_id)}"
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [("lgbm", s) for s in range(lgbm_seeds)] + [("xgb", s) for s in xgb_seeds]
+    todo = [(m, s) for m, s in jobs if not (out / f"{m}-{s:03d}" / "done.json").exists()]
+    if todo:
+        t0 = time.perf_counter()
+        ctx = multiprocessing.get_context("spawn")  # the driver has threads: never fork it
+        with concurrent.futures.ProcessPoolExecutor(max(1, workers), mp_context=ctx) as pool:
+            futures = [
+                pool.submit(
+                    _train_one,
+                    m,
+                    s,
+                    train_parquet=train_parquet,
+                    features=features,
+                    recipe=recipe,
+                    out=out,
+                )
+                for m, s in todo
+            ]
+            for f in concurrent.futures.as_completed(futures):
+                f.result()
+        log.info("trained %d models in %.1f s", len(todo), time.perf_counter() - t0)
+    seconds = {}
+    for m, s in jobs:
+        seconds[f"{m}-{s:03d}"] = json.loads((out / f"{m}-{s:03d}" / "done.json").read_text())[
+            "cpu_seconds"
+        ]
+    return Trained(out, features, seconds)
+
+
+def _train_one(
+    model: str, seed: int, *, train_parquet: Path, features: list[str], recipe: Recipe, out: Path
+) -> None:
+    """Train one model with ``seed`` and write it atomically into ``out/<model>-<seed>``."""
+    import numpy as np
     import pandas as pd
 
-    out = cache / ("models-quick" if quick else "models-full")
-    meta_path = out / "meta.json"
-    if meta_path.exists():
-        meta = json.loads(meta_path.read_text())
-        return Trained(out, meta["features"], meta["train_seconds"])
-    feats: list[str] = json.loads(features_json.read_text())["feature_sets"][FEATURE_SET]
-    frame = pd.read_parquet(train_parquet, columns=[*feats, "target"])
-    if quick:
-        frame = frame.iloc[:QUICK_ROWS]  # CI: seconds, not minutes
-    X, y = frame[feats], frame["target"]
-    tmp = out.with_suffix(".tmp")
+    frame = pd.read_parquet(train_parquet, columns=[*features, "target"])
+    # Each seed its own rows (a window moved by the seed) and its own target noise.
+    start = (seed * 997) % max(1, len(frame) - recipe.rows)
+    rows = frame.iloc[start : start + recipe.rows]
+    rng = np.random.default_rng(10_000 + seed)
+    y = (rows["target"] + rng.normal(0.0, recipe.noise, len(rows))).clip(0, 1)
+    x = rows[features]
+    tmp = out / f".{model}-{seed:03d}.tmp{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    seconds = {
-        "lgbm": _train_lgbm(X, y, tmp, quick),
-        "xgb": _train_xgb(X, y, tmp, quick),
-    }
-    (tmp / "meta.json").write_text(json.dumps({"features": feats, "train_seconds": seconds}))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return Trained(out, feats, seconds)
+    tmp.mkdir()
+    if model == "lgbm":
+        import joblib
+        import lightgbm as lgb
 
+        c0 = time.process_time()
+        reg = lgb.LGBMRegressor(**recipe.lgbm, random_state=seed, n_jobs=1, verbose=-1)
+        reg.fit(x, y)
+        reg.booster_.save_model(str(tmp / FILES["lgbm"]))
+        joblib.dump(reg, tmp / FILES["lgbm_pkl"])
+    else:
+        import xgboost as xgb
 
-def _train_lgbm(X: Any, y: Any, out: Path, quick: bool) -> float:
-    import joblib
-    import lightgbm as lgb
-
-    params = dict(LGBM_FULL, n_estimators=QUICK["lgbm"]) if quick else dict(LGBM_FULL)
-    t0 = time.perf_counter()
-    model = lgb.LGBMRegressor(**params, random_state=0, verbose=-1)
-    model.fit(X, y)
-    seconds = time.perf_counter() - t0
-    model.booster_.save_model(str(out / FILES["lgbm"]))
-    joblib.dump(model, out / FILES["lgbm_pkl"])
-    log.info("trained LightGBM (%d trees) in %.1f s", params["n_estimators"], seconds)
-    return seconds
-
-
-def _train_xgb(X: Any, y: Any, out: Path, quick: bool) -> float:
-    import xgboost as xgb
-
-    params = dict(XGB_FULL, n_estimators=QUICK["xgb"]) if quick else dict(XGB_FULL)
-    t0 = time.perf_counter()
-    model = xgb.XGBRegressor(**params, random_state=0)
-    model.fit(X, y)
-    seconds = time.perf_counter() - t0
-    model.get_booster().save_model(str(out / FILES["xgb"]))
-    log.info("trained XGBoost (%d trees) in %.1f s", params["n_estimators"], seconds)
-    return seconds
-
-
-@dataclass(frozen=True)
-class ModelsDir:
-    """A models dir of N models: models.toml for the autopilot, seed.json for the baselines."""
-
-    dir: Path
-    names: list[str]
-    kinds: dict[str, str]
-    artifact_bytes: dict[str, int]
-
-
-def model_names(n: int) -> list[str]:
-    return [f"bench_{i:03d}" for i in range(n)]
-
-
-def build_models_dir(trained: Trained, n: int, target: Path) -> ModelsDir:
-    """Copy the artifacts under ``n`` model names into ``target`` (replacing it)."""
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    names = model_names(n)
-    kinds = {name: KINDS[i % len(KINDS)] for i, name in enumerate(names)}
-    toml, sizes = [], {}
-    for name, kind in kinds.items():
-        artifact = f"{name}/{FILES[kind]}"
-        (target / name).mkdir()
-        shutil.copyfile(trained.path(kind), target / artifact)
-        sizes[name] = (target / artifact).stat().st_size
-        toml.append(f'[[model]]\nname = "{name}"\nartifact = "{artifact}"\n')
-    (target / "models.toml").write_text('[defaults]\ntournament = "classic"\n\n' + "\n".join(toml))
-    # The seed script keeps its feature list next to the models (featuresFilePath in the post)
-    # and knows each model's file and kind by heart; here they come from one small file.
-    (target / "features.json").write_text(json.dumps(trained.features))
-    seed = {
-        name: {"artifact": f"{name}/{FILES[kind]}", "kind": kind} for name, kind in kinds.items()
-    }
-    (target / "seed_models.json").write_text(json.dumps(seed, indent=1))
-    return ModelsDir(target, names, kinds, sizes)
+        c0 = time.process_time()
+        xreg = xgb.XGBRegressor(**recipe.xgb, random_state=seed, n_jobs=1)
+        xreg.fit(x, y)
+        xreg.get_booster().save_model(str(tmp / FILES["xgb"]))
+    done = {"cpu_seconds": round(time.process_time() - c0, 3), "rows": [start, len(rows)]}
+    (tmp / "done.json").write_text(json.dumps(done))
+    final = out / f"{model}-{seed:03d}"
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
