@@ -3,6 +3,9 @@ merely close), for integer and float rows, missing and tiny values, categories o
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +13,18 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
+from numerai_autopilot.compiled import _kernel
 from numerai_autopilot.compiled._forest import Forest, read_forest
-from numerai_autopilot.compiled._kernel import predict_raw
 from numerai_autopilot.compiled._kinds import CATEGORICAL, NUM_ZERO
 from numerai_autopilot.compiled._support import unsupported_reason
 
 RNG = np.random.default_rng(20261202)
+
+
+def predict_raw(forest: Forest, x: np.ndarray[Any, Any], threads: int = 1) -> Any:
+    """The walks of the session's folder (tests/conftest.py), compiled on first use."""
+    jit = Path(os.environ["NUMERAI_JIT_DIR"])
+    return _kernel.predict_raw(forest, x, threads=threads, jit=jit, build=True)
 
 
 def _data(n: int, width: int, seed: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -170,3 +179,60 @@ def test_what_the_walk_does_not_reproduce_is_named(
     lgb.train(base | params, lgb.Dataset(np.nan_to_num(x), y), 5).save_model(str(path))
     why = unsupported_reason(path)
     assert why is not None and why.startswith(reason), why
+
+
+_NO_NUMBA = """
+import sys
+sys.modules["numba"] = None  # a run: the compiled walks must not need numba's runtime
+from pathlib import Path
+import numpy as np
+from numerai_autopilot.compiled import _kernel
+from numerai_autopilot.compiled._forest import read_forest
+jit, model, rows, want = map(Path, sys.argv[1:5])
+forest = read_forest(model)
+x = np.load(rows)
+got = _kernel.predict_raw(forest, x, jit=jit)
+print(float(np.abs(got - np.load(want)).max()))
+"""
+
+
+@pytest.mark.parametrize(
+    ("params", "cat"),
+    [
+        ({"max_depth": 3, "num_leaves": 8}, "auto"),  # complete trees
+        ({"num_leaves": 31, "min_data_in_leaf": 2}, "auto"),  # deeper: the node walk
+        ({"zero_as_missing": True}, [0, 1]),  # categorical and zero-as-missing: general
+    ],
+    ids=["heap", "fast", "general"],
+)
+@pytest.mark.parametrize("dtype", ["int8", "float32", "float64"])
+def test_a_run_walks_without_numba(
+    tmp_path: Path, params: dict[str, Any], cat: Any, dtype: str
+) -> None:
+    """The objects call nothing of numba's runtime: a process that cannot import numba loads
+    them and predicts LightGBM's doubles (a slice assignment once made them call numba's
+    allocator, which crashed a run without numba loaded)."""
+    x, y = _data(1500, 6, seed=9)
+    path = tmp_path / "m.txt"
+    base = {"verbose": -1, "min_data_in_leaf": 5, "num_threads": 1}
+    if cat != "auto":
+        base |= {"min_data_per_group": 5, "cat_smooth": 1, "max_cat_to_onehot": 1}
+    lgb.train(base | params, lgb.Dataset(np.abs(x), y, categorical_feature=cat), 20).save_model(
+        str(path)
+    )
+    jit = Path(os.environ["NUMERAI_JIT_DIR"])
+    predict_raw(read_forest(path), np.zeros((1, 6)))  # compiled here, with numba, if missing
+    rows = _rows(800, 6) if dtype != "int8" else RNG.integers(-2, 7, size=(800, 6))
+    rows = rows.astype(dtype)
+    np.save(tmp_path / "rows.npy", rows)
+    np.save(tmp_path / "want.npy", lgb.Booster(model_file=str(path)).predict(rows.astype(float)))
+    args = [str(p) for p in (jit, path, tmp_path / "rows.npy", tmp_path / "want.npy")]
+    proc = subprocess.run(
+        [sys.executable, "-c", _NO_NUMBA, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert float(proc.stdout.strip()) == 0.0

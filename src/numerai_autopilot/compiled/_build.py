@@ -22,14 +22,14 @@ import numpy as np
 
 from .. import _platform
 from ._forest import Unsupported, read_forest
-from ._kernel import warm
+from ._kernel import walks
 from ._runtime import CompiledForest, _check_as_integers
 from ._store import BAD, EXPECTED, META, OBJECT, SAMPLE, VERIFIED, Engine, write_file
 from ._verify import disagreement, with_missing
 
 
 def build(
-    artifact: Path, sample: Path, staged: Path, artifact_sha256: str, jit: Path | None
+    artifact: Path, sample: Path, staged: Path, artifact_sha256: str, jit: Path
 ) -> dict[str, Any]:
     """Read ``artifact`` into a forest in ``staged`` and verify it against LightGBM on the
     stored live rows at ``sample`` (plus a copy with missing values). Returns the metadata."""
@@ -57,7 +57,7 @@ def build(
     data = forest.to_bytes()
     write_file(staged / OBJECT, data)
     # Verified as the run will use it: read back from the bytes written.
-    staged_forest = CompiledForest(type(forest).from_bytes(data), "staged", jit)
+    staged_forest = CompiledForest(type(forest).from_bytes(data), "staged", jit, build=True)
     got = staged_forest.predict(x)
     why = disagreement(expected, got) or _check_as_integers(staged_forest, x, expected)
     write_file(staged / SAMPLE, _npy(x))
@@ -93,7 +93,7 @@ def _npy(a: np.ndarray[Any, Any]) -> bytes:
     return buf.getvalue()
 
 
-def _one(job: dict[str, str], jit: Path | None, memory_mb: int) -> dict[str, Any]:
+def _one(job: dict[str, str], jit: Path, memory_mb: int) -> dict[str, Any]:
     try:
         return build(
             Path(job["artifact"]), Path(job["sample"]), Path(job["staged"]), job["sha"], jit
@@ -110,7 +110,7 @@ def _one(job: dict[str, str], jit: Path | None, memory_mb: int) -> dict[str, Any
 
 def main(argv: list[str]) -> int:
     memory_mb, nice = int(argv[0]), int(argv[1])
-    jit = Path(argv[2]) if len(argv) > 2 and argv[2] else None
+    jit = Path(argv[2])
     if nice > 0:  # the scheduler's background preparation: a run meanwhile gets the cores
         with contextlib.suppress(OSError, AttributeError):
             os.nice(nice)
@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
         host.limit_data(base + memory_mb * 1024 * 1024)
     jobs = json.loads(sys.stdin.read() or "[]")
     try:
-        warm(jit)  # the walks a run takes (int8, float32, float64 rows) into numba's cache
+        walks(jit, build=True)  # once per machine: numba compiles, llvmlite emits objects
     except Exception as exc:  # noqa: BLE001  numba or LLVM failing, often under the bound
         bound = f" under a memory bound of {memory_mb} MB" if memory_mb else ""
         print(json.dumps({"error": f"the walk did not compile{bound}: {type(exc).__name__}"}))

@@ -194,7 +194,11 @@ def _build(
     ]
     env = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
     jit = jit_dir(store)
-    cmd = [sys.executable, "-m", f"{__package__}._build", str(memory_mb), str(nice), str(jit or "")]
+    if jit is None:
+        _discard(staged.values())
+        why = f"{store.jit} may be written by another user: no machine code is loaded from it"
+        return [Prepared(j.spec.name, "failed", why) for j in jobs]
+    cmd = [sys.executable, "-m", f"{__package__}._build", str(memory_mb), str(nice), str(jit)]
     started = time.monotonic()
     try:
         # Our own module with this interpreter: no shell, no user input in the command.

@@ -27,30 +27,31 @@ log = logging.getLogger(__name__)
 class CompiledForest:
     """A prepared LightGBM model: rows in the model's feature order -> predictions."""
 
-    def __init__(self, forest: Forest, name: str, jit: Path | None) -> None:
+    def __init__(self, forest: Forest, name: str, jit: Path, *, build: bool = False) -> None:
         self.forest = forest
         self.features = list(forest.features)
         self.n_features = forest.n_features
         self.name = name
         self._jit = jit
+        self._build = build
 
     def predict(self, x: np.ndarray[Any, Any], threads: int = 1) -> np.ndarray[Any, Any]:
         """Integer rows are walked as they are (Numerai's int8 features: 4x less to read than
         float32); others as floats, as LightGBM reads them."""
-        return predict_raw(self.forest, x, threads=threads, cache_dir=self._jit)
+        return predict_raw(self.forest, x, threads=threads, jit=self._jit, build=self._build)
 
 
 def jit_dir(store: CompiledStore) -> Path | None:
-    """Where numba may keep the walk's machine code: ``NUMBA_CACHE_DIR`` when you set it (one
-    cache for several state folders), else the cache's ``jit`` folder; only when this user
-    alone may write it (else nothing is cached: each process compiles, about 2 s)."""
+    """Where the walks' machine code is kept: ``NUMERAI_JIT_DIR`` when you set it (one folder
+    for several state folders), else the cache's ``jit`` folder; None when another user may
+    write it (then no forest is used: LightGBM predicts)."""
     store.ensure()
-    chosen = os.environ.get("NUMBA_CACHE_DIR")
+    chosen = os.environ.get("NUMERAI_JIT_DIR")
     jit = Path(chosen) if chosen else store.jit
     jit.mkdir(mode=0o700, parents=True, exist_ok=True)
     why = untrusted(jit) if chosen else untrusted(store.root) or untrusted(jit)
     if why is not None:
-        log.warning("not caching the forest walk's machine code: %s", why)
+        log.warning("not using prepared forests: %s", why)
         return None
     return jit
 
@@ -75,8 +76,11 @@ def open_verified(
     data = (d / OBJECT).read_bytes()
     if hashlib.sha256(data).hexdigest() != meta.get("object_sha256"):
         return None, f"compiled entry {name} not used: the forest changed while reading it"
+    jit = jit_dir(store)
+    if jit is None:
+        return None, f"compiled entry {name} not used: its walks' folder is not trusted"
     try:
-        forest = CompiledForest(Forest.from_bytes(data), name, jit_dir(store))
+        forest = CompiledForest(Forest.from_bytes(data), name, jit)
     except (OSError, ValueError, KeyError) as exc:
         store.reject(name, f"unreadable forest: {exc}")
         return None, f"compiled entry {name} rejected: unreadable forest ({exc})"

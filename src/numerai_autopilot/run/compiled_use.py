@@ -46,10 +46,10 @@ class Compiled:
                 self._ready[job.name] = sha
 
     def formats(self, formats: set[str]) -> set[str]:
-        """The fork server's preloads for jobs of these ``formats``: with the forest walk when
-        some entry is ready (loaded from numba's cache in the compiled cache, which the server
-        reads from the environment), and without LightGBM when every LightGBM job has one (its
-        import is about 1 s of CPU; a worker whose entry fails its check imports it then)."""
+        """The fork server's preloads for jobs of these ``formats``: with the forest walks
+        when some entry is ready (their folder named in NUMERAI_JIT_DIR for the server), and
+        without LightGBM when every LightGBM job has one (its import is about 1 s of CPU; a
+        worker whose entry fails its check imports it then)."""
         if not self._ready:
             return set(formats)
         if len(self._ready) == len(self._lightgbm):
@@ -58,7 +58,7 @@ class Compiled:
 
         jit = jit_dir(CompiledStore(self.root))
         if jit is not None:
-            os.environ["NUMBA_CACHE_DIR"] = str(jit)
+            os.environ["NUMERAI_JIT_DIR"] = str(jit)
         return formats | {"compiled"}
 
     def remember(self, groups: Sequence[Group]) -> None:
