@@ -265,3 +265,19 @@ def test_a_compile_over_its_memory_bound_fails_and_leaves_nothing(
         p for p in store.root.iterdir() if p.name not in ("samples", "jit", ".compile.lock")
     ]
     assert _predict(spec, store, _frame(10, 0))[0] == "LightGBMPredictor"
+
+
+def test_walks_missing_for_this_machine_are_compiled_even_with_every_entry_ready(
+    env: tuple[CompiledStore, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries made before an upgrade (or on another machine) are ready, but a run can use
+    them only with the walks compiled here: prepare compiles them."""
+    store, models = env
+    spec = _spec(models, _train(models / "m.txt"))
+    assert prepare([spec], store)[0].status == "compiled"
+    fresh = tmp_path / "another-machine-jit"
+    monkeypatch.setenv("NUMERAI_JIT_DIR", str(fresh))  # as after an upgrade: no walks there
+    assert _predict(spec, store, _frame(10, 0))[0] == "LightGBMPredictor"
+    assert [p.status for p in prepare([spec], store)] == ["ready"]
+    assert (fresh / "walks.json").exists()
+    assert _predict(spec, store, _frame(10, 0))[0] == "CompiledLightGBMPredictor"

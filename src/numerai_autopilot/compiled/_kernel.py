@@ -85,6 +85,12 @@ def walks(jit: Path, *, build: bool = False) -> Walks:
         return loaded
 
 
+def compiled_for_this_machine(jit: Path) -> bool:
+    """Whether ``jit`` holds walks for this machine and these versions (imports llvmlite)."""
+    manifest = _manifest(jit)
+    return manifest is not None and manifest.get("key") == key()
+
+
 def _manifest(jit: Path) -> dict[str, Any] | None:
     try:
         doc = json.loads((jit / "walks.json").read_text("utf-8"))

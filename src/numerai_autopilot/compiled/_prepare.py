@@ -26,6 +26,7 @@ import numpy as np
 
 from ..config import ModelSpec
 from ..fileio import sha256_file, write_atomic
+from ._kernel import compiled_for_this_machine
 from ._runtime import jit_dir
 from ._store import BAD, CompiledStore, Engine, entry_name
 from ._support import unsupported_reason
@@ -126,8 +127,12 @@ def prepare(
                 done[s.name] = p
             else:
                 todo.append(p)
-        for p in _build(todo, store, memory_mb=memory_mb, timeout=timeout, nice=nice):
-            done[p.model] = p
+        jit = jit_dir(store)
+        # With every entry ready the child may still be needed: entries from before an
+        # upgrade (or another machine's state folder) need the walks compiled for this one.
+        if todo or (jit is not None and not compiled_for_this_machine(jit)):
+            for p in _build(todo, store, memory_mb=memory_mb, timeout=timeout, nice=nice):
+                done[p.model] = p
         return [done[s.name] for s in lightgbm]
     finally:
         lock.release()
@@ -184,8 +189,7 @@ def _state(spec: ModelSpec, store: CompiledStore, engine: Engine) -> Prepared | 
 def _build(
     jobs: Sequence[_Job], store: CompiledStore, *, memory_mb: int, timeout: float, nice: int
 ) -> list[Prepared]:
-    if not jobs:
-        return []
+    """Build ``jobs`` in one child (none: the child compiles the walks only)."""
     staged = {j.spec.name: store.staging(j.name) for j in jobs}
     request = [
         {"model": j.spec.name, "artifact": str(j.spec.artifact), "sample": str(j.sample)}

@@ -5,7 +5,7 @@ Layout, under ``<state>/compiled`` (beside the data cache)::
     <artifact sha256[:16]>-<key[:16]>/   forest.npz  sample.npy  expected.npy  meta.json
                                           [rejected.json: a run found it wrong]
     samples/<tournament>.npz              live rows a run stored, to verify against
-    jit/                                  numba's cache of the compiled walk (machine code)
+    jit/                                  the forest walks as native objects (machine code)
     .compile.lock                         held by the one preparation at a time
 
 The walk's machine code is loaded and run like an unpickled model: the cache gets the models
@@ -186,7 +186,7 @@ class CompiledStore:
 
     @property
     def jit(self) -> Path:
-        """numba's cache of the compiled walk (created owner-only by the kernel)."""
+        """The forest walks compiled for this machine (``_kernel``; created owner-only)."""
         return self.root / "jit"
 
     def ready(self, artifact_sha256: str) -> bool:

@@ -64,8 +64,8 @@ class Child:
 # a child does not pay the import again (1-1.5 s of CPU each for lightgbm, xgboost, sklearn on
 # 2 cores; measured in benchmarks/). Importing does not start an OpenMP pool, so forking stays
 # safe.
-# Beyond the registry: a prepared LightGBM model needs numba and the compiled walk (about
-# 0.5 s of import, and the walk's load from numba's cache): once, in the server.
+# Beyond the registry: a prepared LightGBM model needs the compiled walks (about 0.2 s:
+# llvmlite and the walks' objects): once, in the server.
 _EXTRA_LIBRARIES = {"compiled": ("numerai_autopilot.compiled.preload",)}
 _PRELOAD: list[str] = [_child.__name__]
 
