@@ -20,12 +20,13 @@ Nothing here is imported by the idle run; numba only where a forest is walked.
 
 from ._models import prepare_in_background, prepare_models, store_for
 from ._prepare import DEFAULT_MEMORY_MB, Prepared, prepare, remember_sample
-from ._runtime import CompiledForest, jit_dir, open_verified
+from ._runtime import WORKERS_JIT, CompiledForest, jit_dir, open_verified
 from ._store import CompiledStore, Engine
 from ._support import unsupported_reason
 
 __all__ = [
     "DEFAULT_MEMORY_MB",
+    "WORKERS_JIT",
     "CompiledForest",
     "CompiledStore",
     "Engine",

@@ -41,12 +41,16 @@ class CompiledForest:
         return predict_raw(self.forest, x, threads=threads, jit=self._jit, build=self._build)
 
 
+# The folder a run resolved, for its fork server and workers: they see no NUMERAI_* variable.
+WORKERS_JIT = "_AUTOPILOT_JIT_DIR"
+
+
 def jit_dir(store: CompiledStore) -> Path | None:
     """Where the walks' machine code is kept: ``NUMERAI_JIT_DIR`` when you set it (one folder
     for several state folders), else the cache's ``jit`` folder; None when another user may
     write it (then no forest is used: LightGBM predicts)."""
     store.ensure()
-    chosen = os.environ.get("NUMERAI_JIT_DIR")
+    chosen = os.environ.get("NUMERAI_JIT_DIR") or os.environ.get(WORKERS_JIT)
     jit = Path(chosen) if chosen else store.jit
     jit.mkdir(mode=0o700, parents=True, exist_ok=True)
     why = untrusted(jit) if chosen else untrusted(store.root) or untrusted(jit)

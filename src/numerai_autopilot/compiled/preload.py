@@ -1,6 +1,6 @@
 """Imported by the fork server (a run with prepared LightGBM models): the compiled walks
 loaded once with llvmlite, before the workers are forked, so that none of them pays for it
-(about 0.2 s per worker otherwise). The run names their folder in NUMERAI_JIT_DIR."""
+(about 0.2 s per worker otherwise). The run names their folder in _AUTOPILOT_JIT_DIR."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ._kernel import warm
+from ._runtime import WORKERS_JIT
 
-_cache = os.environ.get("NUMERAI_JIT_DIR")
+_cache = os.environ.get(WORKERS_JIT)
 warm(Path(_cache) if _cache else None)

@@ -134,20 +134,14 @@ def _trace(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)[-6:])
 
 
-_PATHS_FOR_WORKERS = frozenset({"NUMERAI_JIT_DIR"})
-
-
 def secret_names(environ: Mapping[str, str]) -> list[str]:
     """The variables a model never sees: NUMERAI_*, the seed's aliases of the secret ones
-    (NumeraiUserName...) and anything named like a credential. Kept: NUMERAI_JIT_DIR, a
-    folder the workers load the prepared forests' walks from (a path, not a secret)."""
+    (NumeraiUserName...) and anything named like a credential."""
     sealed = set(secret_env_names())
     return [
         n
         for n in environ
-        if (n.upper().startswith("NUMERAI_") and n not in _PATHS_FOR_WORKERS)
-        or n in sealed
-        or _SECRET_NAME.search(n)
+        if n.upper().startswith("NUMERAI_") or n in sealed or _SECRET_NAME.search(n)
     ]
 
 

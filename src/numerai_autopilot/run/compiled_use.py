@@ -47,18 +47,18 @@ class Compiled:
 
     def formats(self, formats: set[str]) -> set[str]:
         """The fork server's preloads for jobs of these ``formats``: with the forest walks
-        when some entry is ready (their folder named in NUMERAI_JIT_DIR for the server), and
-        without LightGBM when every LightGBM job has one (its import is about 1 s of CPU; a
-        worker whose entry fails its check imports it then)."""
+        when some entry is ready (their folder named in the environment, for the server and
+        the workers), and without LightGBM when every LightGBM job has one (its import is
+        about 1 s of CPU; a worker whose entry fails its check imports it then)."""
         if not self._ready:
             return set(formats)
         if len(self._ready) == len(self._lightgbm):
             formats = formats - {"lightgbm"}
-        from ..compiled import CompiledStore, jit_dir
+        from ..compiled import WORKERS_JIT, CompiledStore, jit_dir
 
         jit = jit_dir(CompiledStore(self.root))
         if jit is not None:
-            os.environ["NUMERAI_JIT_DIR"] = str(jit)
+            os.environ[WORKERS_JIT] = str(jit)
         return formats | {"compiled"}
 
     def remember(self, groups: Sequence[Group]) -> None:
