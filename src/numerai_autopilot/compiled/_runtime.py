@@ -68,7 +68,7 @@ def open_verified(
     there is simply no entry (prepare it with ``models prepare``)."""
     engine = Engine.installed()
     if engine is None or not store.ready(artifact_sha256):
-        return None, None  # decided without importing numba (about 0.5 s)
+        return None, None  # decided without importing llvmlite
     name = entry_name(artifact_sha256, engine)
     if not store.entry(name).exists():
         return None, None
