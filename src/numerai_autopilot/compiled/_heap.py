@@ -68,37 +68,3 @@ def build_heap(forest: Forest) -> Heap | None:
                 stack.append((int(children[2 * node]), 2 * place + 1, level + 1))
                 stack.append((int(children[2 * node + 1]), 2 * place + 2, level + 1))
     return Heap(feature.ravel(), threshold.ravel(), nan_left.ravel(), leaves.ravel(), depth)
-
-
-def walk_heap(  # noqa: PLR0917  numba compiles positional arrays
-    x: np.ndarray[Any, Any],
-    feature: np.ndarray[Any, Any],
-    threshold: np.ndarray[Any, Any],
-    nan_left: np.ndarray[Any, Any],
-    leaves: np.ndarray[Any, Any],
-    depth: int,
-    out: np.ndarray[Any, Any],
-) -> None:
-    """The walk over complete trees (compiled by ``_kernel``; a block of rows in lockstep)."""
-    block = 32
-    n = x.shape[0]
-    inner = 2**depth - 1
-    trees = leaves.shape[0] // (inner + 1)
-    idx = np.empty(block, np.int64)
-    acc = np.empty(block, np.float64)
-    for start in range(0, n, block):
-        m = min(block, n - start)
-        acc[:m] = 0.0
-        for t in range(trees):
-            base = t * inner
-            idx[:m] = 0
-            for _ in range(depth):
-                for j in range(m):
-                    k = base + idx[j]
-                    v = float(x[start + j, feature[k]])
-                    go_left = (v <= threshold[k]) | (np.isnan(v) & nan_left[k])
-                    idx[j] = 2 * idx[j] + 2 - go_left
-            lb = t * (inner + 1) - inner
-            for j in range(m):
-                acc[j] += leaves[lb + idx[j]]
-        out[start : start + m] = acc[:m]

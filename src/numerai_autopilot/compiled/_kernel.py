@@ -129,17 +129,19 @@ def _load(jit: Path, manifest: dict[str, Any]) -> Walks:
     engine.finalize_object()
     functions = {}
     for name, symbol in symbols.items():
-        kind = name.split("_", 1)[0]
-        arity = {"heap": 12, "fast": 15, "general": 20}[kind]
-        prototype = ctypes.CFUNCTYPE(None, *_prototype(kind, arity))
+        arity, ints = _SIGNATURES[name.split("_", 1)[0]]
+        prototype = ctypes.CFUNCTYPE(None, *(_I if i in ints else _P for i in range(arity)))
         functions[name] = prototype(engine.get_function_address(symbol))
     return Walks(functions, engine)
 
 
-def _prototype(kind: str, arity: int) -> list[Any]:
-    """ctypes argument types: pointers and int64 sizes, as ``_build_walks`` declares them."""
-    ints = {"heap": (1, 2, 7, 8), "fast": (1, 2, 3, 4), "general": (1, 2, 3, 4, 5)}[kind]
-    return [_I if i in ints else _P for i in range(arity)]
+# Each walk's C signature as ``_build_walks`` declares it: its arity and which arguments are
+# int64 sizes (the others are pointers).
+_SIGNATURES = {
+    "heap": (12, (1, 2, 7, 8)),
+    "fast": (15, (1, 2, 3, 4)),
+    "general": (20, (1, 2, 3, 4, 5)),
+}
 
 
 def warm(jit: Path | None) -> None:

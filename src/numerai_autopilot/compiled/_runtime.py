@@ -72,14 +72,14 @@ def open_verified(
     name = entry_name(artifact_sha256, engine)
     if not store.entry(name).exists():
         return None, None
-    problem = store.problem(name)
+    problem = store.problem(name, hash_object=False)
     if problem is not None:
         return None, f"compiled entry {name} not used: {problem}"
     d = store.entry(name)
     meta = store.meta(name) or {}
     data = (d / OBJECT).read_bytes()
     if hashlib.sha256(data).hexdigest() != meta.get("object_sha256"):
-        return None, f"compiled entry {name} not used: the forest changed while reading it"
+        return None, f"compiled entry {name} not used: the forest changed since it was verified"
     jit = jit_dir(store)
     if jit is None:
         return None, f"compiled entry {name} not used: its walks' folder is not trusted"
