@@ -281,3 +281,20 @@ def test_walks_missing_for_this_machine_are_compiled_even_with_every_entry_ready
     assert [p.status for p in prepare([spec], store)] == ["ready"]
     assert (fresh / "walks.json").exists()
     assert _predict(spec, store, _frame(10, 0))[0] == "CompiledLightGBMPredictor"
+
+
+def test_a_walks_folder_others_may_write_fails_prepare_instead_of_ready(
+    env: tuple[CompiledStore, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No run loads machine code from a folder others may write, so prepare must not call
+    the model ready (found trying it: it said `ready` and every run used LightGBM)."""
+    store, models = env
+    spec = _spec(models, _train(models / "m.txt"))
+    assert prepare([spec], store)[0].status == "compiled"
+    shared = tmp_path / "shared-jit"
+    shared.mkdir(mode=0o700)
+    shared.chmod(0o770)
+    monkeypatch.setenv("NUMERAI_JIT_DIR", str(shared))
+    (failed,) = prepare([spec], store)
+    assert failed.status == "failed" and "another user" in failed.detail, failed
+    assert _predict(spec, store, _frame(10, 0))[0] == "LightGBMPredictor"

@@ -128,10 +128,16 @@ def prepare(
             else:
                 todo.append(p)
         jit = jit_dir(store)
+        if jit is None:  # no run would load the walks from there: no entry is usable
+            why = "the walks' folder may be written by another user: no machine code is loaded"
+            return [
+                p if p.status == "refused" else Prepared(p.model, "failed", why)
+                for p in (done.get(s.name) or Prepared(s.name, "failed") for s in lightgbm)
+            ]
         # With every entry ready the child may still be needed: entries from before an
         # upgrade (or another machine's state folder) need the walks compiled for this one.
-        if todo or (jit is not None and not compiled_for_this_machine(jit)):
-            for p in _build(todo, store, memory_mb=memory_mb, timeout=timeout, nice=nice):
+        if todo or not compiled_for_this_machine(jit):
+            for p in _build(todo, store, jit, memory_mb=memory_mb, timeout=timeout, nice=nice):
                 done[p.model] = p
         return [done[s.name] for s in lightgbm]
     finally:
@@ -187,7 +193,13 @@ def _state(spec: ModelSpec, store: CompiledStore, engine: Engine) -> Prepared | 
 
 
 def _build(
-    jobs: Sequence[_Job], store: CompiledStore, *, memory_mb: int, timeout: float, nice: int
+    jobs: Sequence[_Job],
+    store: CompiledStore,
+    jit: Path,
+    *,
+    memory_mb: int,
+    timeout: float,
+    nice: int,
 ) -> list[Prepared]:
     """Build ``jobs`` in one child (none: the child compiles the walks only)."""
     staged = {j.spec.name: store.staging(j.name) for j in jobs}
@@ -197,11 +209,6 @@ def _build(
         for j in jobs
     ]
     env = {k: v for k, v in os.environ.items() if not _SECRET.search(k)}
-    jit = jit_dir(store)
-    if jit is None:
-        _discard(staged.values())
-        why = f"{store.jit} may be written by another user: no machine code is loaded from it"
-        return [Prepared(j.spec.name, "failed", why) for j in jobs]
     cmd = [sys.executable, "-m", f"{__package__}._build", str(memory_mb), str(nice), str(jit)]
     started = time.monotonic()
     try:
