@@ -4,6 +4,7 @@ does not decide for the server (issue 4: deadline awareness)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -54,9 +55,22 @@ def test_model_ready_after_the_close_is_not_sent_late_by_default_then_late_submi
     # The run and the sandbox share a clock that moves only when told: the round closes
     # exactly when the last model has predicted, and no test time is spent waiting for it.
     clock = ManualClock(datetime.now(UTC))
+    planned: set[str] = set()
+    finished: set[str] = set()
+    changed = threading.Condition()
 
     def close_when_the_last_predicts(event: str, o: Outcome) -> None:
+        with changed:
+            if event == "planned":
+                planned.add(o.name)
+            elif event == "done":
+                finished.add(o.name)
+                changed.notify_all()
         if event == "predicted" and o.name == "corvus_corone":
+            # Uploads run on a background thread: the others' must be through first, or the
+            # close would overtake them (fast workers made that happen every time).
+            with changed:
+                changed.wait_for(lambda: planned - {o.name} <= finished, timeout=60)
             clock.advance(601)
 
     with sandbox(sandbox_data, tmp_path / "sb", time_source=clock) as sb:
