@@ -1,5 +1,5 @@
-"""The models file's shape as pydantic validates it (the TOML document, before defaults and
-paths are applied), and its validation errors as lines naming the entry and the field."""
+"""The models file's shape (the TOML document, before defaults and paths are applied), checked
+strictly (config/_fields.py), and its mistakes as lines naming the entry and the field."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from ..models.formats import FORMAT_NAMES
+from ._fields import Problem, as_bool, as_float, as_int, as_str, build, field_names, spec, weights
 from ._limits import MAX_BLEND_WEIGHT, MAX_MEMORY_MB, MAX_MODEL_TIMEOUT
 
 # The names come from the models package's one registry of formats (see models/formats.py).
@@ -20,71 +20,69 @@ FORMATS = FORMAT_NAMES
 Format = str
 
 
-class _Strict(BaseModel):
-    # strict: ``rank = "yes"`` or ``memory_mb = 2.0`` is a mistake to report, not to coerce.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+def _check_format(v: str) -> str:
+    if v not in FORMATS:
+        raise ValueError(f"unknown format: use one of {', '.join(FORMATS)}")
+    return v
 
 
-class ModelDefaults(_Strict):
-    tournament: str = "classic"
-    data_version: str | None = None
-    features: str | None = None
-    rank: bool = False
-    timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
-    memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
-    strict_model_upload: bool = False
+def _check_sha(v: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", v):
+        raise ValueError("must be 64 hexadecimal digits (sha256sum of the artifact)")
+    return v.lower()
 
 
-class _ModelEntry(_Strict):
-    name: str = Field(min_length=1)
-    tournament: str | None = None
-    artifact: str | None = None
-    format: Format | None = None
-    features: str | None = None
-    sha256: str | None = None
-    entrypoint: str | None = None
-    blend: dict[str, float] | None = None
-    data_version: str | None = None
-    rank: bool | None = None
-    timeout: float | None = Field(default=None, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
-    memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
-    enabled: bool = True
-    strict_model_upload: bool | None = None
+def _check_entrypoint(v: str) -> str:
+    if not re.fullmatch(r"[\w.]+:[\w]+", v):
+        raise ValueError("must look like 'module:function'")
+    return v
 
-    @field_validator("format")
-    @classmethod
-    def _check_format(cls, v: str | None) -> str | None:
-        if v is not None and v not in FORMATS:
-            raise ValueError(f"unknown format: use one of {', '.join(FORMATS)}")
-        return v
 
-    @field_validator("sha256")
-    @classmethod
-    def _check_sha(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", v):
-            raise ValueError("must be 64 hexadecimal digits (sha256sum of the artifact)")
-        return v.lower() if v else v
+def _check_blend(v: dict[str, float]) -> dict[str, float]:
+    if not v:
+        raise ValueError("needs at least one entry name with a weight")
+    if not all(math.isfinite(w) and 0 < w <= MAX_BLEND_WEIGHT for w in v.values()):
+        bad = ", ".join(f"{k} = {w}" for k, w in v.items() if not 0 < w <= MAX_BLEND_WEIGHT)
+        raise ValueError(
+            f"weights must be positive finite numbers up to {MAX_BLEND_WEIGHT:g} "
+            f"(weights are relative): {bad}"
+        )
+    return v
 
-    @field_validator("entrypoint")
-    @classmethod
-    def _check_entrypoint(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[\w.]+:[\w]+", v):
-            raise ValueError("must look like 'module:function'")
-        return v
 
-    @field_validator("blend")
-    @classmethod
-    def _check_blend(cls, v: dict[str, float] | None) -> dict[str, float] | None:
-        if v is not None:
-            if not v:
-                raise ValueError("needs at least one entry name with a weight")
-            if not all(math.isfinite(w) and 0 < w <= MAX_BLEND_WEIGHT for w in v.values()):
-                bad = ", ".join(f"{k} = {w}" for k, w in v.items() if not 0 < w <= MAX_BLEND_WEIGHT)
-                raise ValueError(
-                    f"weights must be positive finite numbers up to {MAX_BLEND_WEIGHT:g} "
-                    f"(weights are relative): {bad}"
-                )
-        return v
+_TIMEOUT: dict[str, Any] = {"gt": 0, "le": MAX_MODEL_TIMEOUT, "finite": True}
+_MEMORY: dict[str, Any] = {"gt": 0, "le": MAX_MEMORY_MB}
+
+
+# Strict (build(..., strict=True)): ``rank = "yes"`` or ``memory_mb = 2.0`` is a mistake to
+# report, not to coerce; a whole number is fine where a number is expected.
+@dataclass(frozen=True)
+class ModelDefaults:
+    tournament: str = spec(as_str, "classic")
+    data_version: str | None = spec(as_str)
+    features: str | None = spec(as_str)
+    rank: bool = spec(as_bool, False)
+    timeout: float | None = spec(as_float, **_TIMEOUT)
+    memory_mb: int | None = spec(as_int, **_MEMORY)
+    strict_model_upload: bool = spec(as_bool, False)
+
+
+@dataclass(frozen=True)
+class _ModelEntry:
+    name: str = spec(as_str, "", required=True, min_length=1)
+    tournament: str | None = spec(as_str)
+    artifact: str | None = spec(as_str)
+    format: Format | None = spec(as_str, after=_check_format)
+    features: str | None = spec(as_str)
+    sha256: str | None = spec(as_str, after=_check_sha)
+    entrypoint: str | None = spec(as_str, after=_check_entrypoint)
+    blend: dict[str, float] | None = spec(weights, after=_check_blend)
+    data_version: str | None = spec(as_str)
+    rank: bool | None = spec(as_bool)
+    timeout: float | None = spec(as_float, **_TIMEOUT)
+    memory_mb: int | None = spec(as_int, **_MEMORY)
+    enabled: bool = spec(as_bool, True)
+    strict_model_upload: bool | None = spec(as_bool)
 
 
 _TOP = ("defaults", "model")
@@ -110,10 +108,9 @@ def validate_document(
             )
     defaults = ModelDefaults()
     if "defaults" in raw:
-        try:
-            defaults = ModelDefaults.model_validate(raw["defaults"])
-        except ValidationError as exc:
-            problems += _describe(exc, f"{path}: [defaults]", ModelDefaults)
+        given, wrong = build(ModelDefaults, raw["defaults"], strict=True)
+        defaults = given or defaults
+        problems += _describe(wrong, f"{path}: [defaults]", ModelDefaults)
     entries: list[tuple[int, _ModelEntry]] = []
     listed = raw.get("model", [])
     if not isinstance(listed, list):
@@ -122,27 +119,26 @@ def validate_document(
     for i, item in enumerate(listed):
         name = item.get("name") if isinstance(item, dict) else None
         where = f"{path}: model #{i + 1}" + (f" ({name!r})" if isinstance(name, str) else "")
-        try:
-            entries.append((i, _ModelEntry.model_validate(item)))
-        except ValidationError as exc:
-            problems += _describe(exc, where, _ModelEntry)
+        entry, wrong = build(_ModelEntry, item, strict=True)
+        if entry is not None:
+            entries.append((i, entry))
+        problems += _describe(wrong, where, _ModelEntry)
     return defaults, entries, problems
 
 
-def _describe(exc: ValidationError, where: str, model: type[BaseModel]) -> list[str]:
+def _describe(problems: list[Problem], where: str, table: type[Any]) -> list[str]:
     lines = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        fieldname = ".".join(loc) or "(entry)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field" + did_you_mean(loc[-1], list(model.model_fields))
-        elif loc == ["format"]:  # not a string, or not a registered name
-            given = str(err.get("input"))
+    for p in problems:
+        fieldname = ".".join(p.loc) or "(entry)"
+        msg = p.msg
+        if p.extra:
+            msg = "unknown field" + did_you_mean(p.loc[-1], field_names(table))
+        elif p.loc == ("format",):  # not a string, or not a registered name
+            given = str(p.value)
             msg = f"unknown format {given!r}{did_you_mean(given, FORMATS)}: use one of " + (
                 ", ".join(FORMATS)
             )
-        elif err["type"] in ("model_type", "model_attributes_type", "dict_type") and not loc:
+        elif not p.loc:
             msg = "must be a table of fields (name = ..., artifact = ...)"
         lines.append(f"{where}: {fieldname}: {msg}")
     return lines

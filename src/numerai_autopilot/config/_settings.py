@@ -11,11 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-
 from .. import _platform
 from ..errors import ConfigError
 from ._duration import parse_seconds
+from ._fields import (
+    Problem,
+    SecretStr,
+    as_bool,
+    as_float,
+    as_int,
+    as_path,
+    as_secret,
+    as_str,
+    build,
+    instance_of,
+    one_of,
+    spec,
+)
 from ._limits import MAX_HTTP_TIMEOUT, MAX_MEMORY_MB, MAX_MODEL_TIMEOUT
 from ._models_file import MODELS_FILE
 from ._shard import SHARD_VAR, ShardSpec, parse_shard, shard_from_engine
@@ -63,61 +75,57 @@ _SEALED: dict[str, str] = {}
 """Secret variables moved out of ``os.environ`` by :func:`seal_secret_environ`."""
 
 
-class Settings(BaseModel):
-    """Everything a run needs to know that is not in the models file."""
+def _check_url(v: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", v):
+        raise ValueError("must be an http(s) URL such as https://api-tournament.numer.ai")
+    return v.rstrip("/") + "/"
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    public_id: SecretStr | None = None
-    secret_key: SecretStr | None = None
-    models_dir: Path = Path("models")
-    data_dir: Path = Path("data")
-    state_dir: Path | None = None
-    api_url: str = Field(default=DEFAULT_API_URL, validate_default=True)
-    workers: int = Field(default_factory=_platform.cpu_count, ge=1)
-    model_timeout: float = Field(default=900.0, gt=0, le=MAX_MODEL_TIMEOUT, allow_inf_nan=False)
-    model_memory_mb: int | None = Field(default=None, gt=0, le=MAX_MEMORY_MB)
-    worker_mode: Literal["auto", "portable"] = "auto"
+def _parse_shard(v: object) -> object:
+    return parse_shard(v) if isinstance(v, str) else v
+
+
+_TIMEOUT: dict[str, Any] = {"gt": 0, "finite": True}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know that is not in the models file. Build it with
+    :func:`load_settings` (which checks every value, config/_fields.py), not directly."""
+
+    public_id: SecretStr | None = spec(as_secret)
+    secret_key: SecretStr | None = spec(as_secret)
+    models_dir: Path = spec(as_path, Path("models"))
+    data_dir: Path = spec(as_path, Path("data"))
+    state_dir: Path | None = spec(as_path)
+    api_url: str = spec(as_str, DEFAULT_API_URL + "/", after=_check_url)
+    workers: int = spec(as_int, factory=_platform.cpu_count, ge=1)
+    model_timeout: float = spec(as_float, 900.0, le=MAX_MODEL_TIMEOUT, **_TIMEOUT)
+    model_memory_mb: int | None = spec(as_int, gt=0, le=MAX_MEMORY_MB)
+    worker_mode: Literal["auto", "portable"] = spec(one_of("auto", "portable"), "auto")
     """``portable``: spawned workers and a frame file in the data dir, as on macOS/Windows."""
-    resident: bool = True
+    resident: bool = spec(as_bool, True)
     """``schedule`` and ``serve`` keep a server with the model libraries and models loaded
     between rounds (run/resident.py); ``run`` never does."""
-    resident_memory_mb: int = Field(default=2048, gt=0, le=MAX_MEMORY_MB)
+    resident_memory_mb: int = spec(as_int, 2048, gt=0, le=MAX_MEMORY_MB)
     """The resident server's RSS past which models are no longer kept loaded."""
-    strict_model_upload: bool = False
+    strict_model_upload: bool = spec(as_bool, False)
     """Fail a pickled function whose output Numerai would refuse as a Model Upload (every
     model; the models file can also ask it per model)."""
-    http_timeout: float = Field(default=30.0, gt=0, le=MAX_HTTP_TIMEOUT, allow_inf_nan=False)
-    log_format: Literal["auto", "rich", "json"] = "auto"
-    notify_urls: SecretStr | None = None
-    notify_on_success: bool = False
-    healthcheck_url: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
+    http_timeout: float = spec(as_float, 30.0, le=MAX_HTTP_TIMEOUT, **_TIMEOUT)
+    log_format: Literal["auto", "rich", "json"] = spec(one_of("auto", "rich", "json"), "auto")
+    notify_urls: SecretStr | None = spec(as_secret)
+    notify_on_success: bool = spec(as_bool, False)
+    healthcheck_url: SecretStr | None = spec(as_secret)
+    webhook_secret: SecretStr | None = spec(as_secret)
     """The token `serve` requires of every webhook call (see docs/scheduling.md)."""
-    watch: bool = False
+    watch: bool = spec(as_bool, False)
     """After each run (run, schedule, serve), also watch the whole account (docs/watch.md)."""
-    watch_margin: float = Field(default=900.0, ge=0, le=86400, allow_inf_nan=False)
+    watch_margin: float = spec(as_float, 900.0, before=parse_seconds, ge=0, le=86400, finite=True)
     """Seconds before a round's close from which `watch` alerts about a model without a
     submission (docs/watch.md)."""
-    shard: ShardSpec | None = None
+    shard: ShardSpec | None = spec(instance_of(ShardSpec, "K/N, such as 0/3"), before=_parse_shard)
     """Run only this shard's share of the models (see run/shard.py); None: all of them."""
-
-    @field_validator("watch_margin", mode="before")
-    @classmethod
-    def _parse_margin(cls, v: object) -> object:
-        return parse_seconds(v)
-
-    @field_validator("shard", mode="before")
-    @classmethod
-    def _parse_shard(cls, v: object) -> object:
-        return parse_shard(v) if isinstance(v, str) else v
-
-    @field_validator("api_url")
-    @classmethod
-    def _check_url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http(s) URL such as https://api-tournament.numer.ai")
-        return v.rstrip("/") + "/"
 
     @property
     def state_path(self) -> Path:
@@ -201,13 +209,10 @@ def load_settings(
     is reported at once, in one :class:`ConfigError` naming each setting."""
     env = process_environ() if environ is None else environ
     values, problems = _read_values(overrides or {}, env)
-    try:
-        settings = Settings(**values)
-    except ValidationError as exc:
-        problems += _describe_settings_error(exc)
-    else:
-        if not problems:
-            return settings
+    settings, wrong = build(Settings, values, strict=False)
+    problems += _describe_settings_error(wrong)
+    if settings is not None and not problems:
+        return settings
     raise ConfigError("invalid settings: " + "; ".join(problems))
 
 
@@ -217,16 +222,14 @@ def salvage_settings(source: SettingsSource) -> tuple[Settings, set[str]]:
     env = process_environ() if source.environ is None else source.environ
     values, _ = _read_values(source.flags, env)
     dropped = {n for n in _SETTINGS_ENV if n not in values and source.explicit(n)}
-    for _ in range(len(values) + 1):  # each pass drops at least one bad field
-        try:
-            return Settings(**values), dropped
-        except ValidationError as exc:
-            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
-            if not bad & values.keys():
-                break
-            dropped |= bad
-            values = {k: v for k, v in values.items() if k not in bad}
-    return Settings(), dropped | set(values)
+    settings, wrong = build(Settings, values, strict=False)
+    if settings is not None:
+        return settings, dropped
+    bad = {p.loc[0] for p in wrong if p.loc}
+    settings, _ = build(Settings, {k: v for k, v in values.items() if k not in bad}, strict=False)
+    if settings is None:  # every problem is a field's own: none is left once they are dropped
+        return Settings(), dropped | set(values)
+    return settings, dropped | bad
 
 
 def _read_values(
@@ -269,11 +272,11 @@ def _read_values(
     return values, problems
 
 
-def _describe_settings_error(exc: ValidationError) -> list[str]:
+def _describe_settings_error(problems: list[Problem]) -> list[str]:
     lines = []
-    for err in exc.errors():
-        name = str(err["loc"][0]) if err["loc"] else "?"
+    for p in problems:
+        name = p.loc[0] if p.loc else "?"
         var = _SETTINGS_ENV.get(name, name)
-        # Never echo the input: it may be a secret.
-        lines.append(f"{name} ({var} / --{name.replace('_', '-')}): {err['msg']}")
+        # Never echo the input (Problem.value): it may be a secret.
+        lines.append(f"{name} ({var} / --{name.replace('_', '-')}): {p.msg}")
     return lines
