@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
-import multiprocessing
 import os
 import signal
 import sys
@@ -143,7 +142,9 @@ def probe() -> Host:
         rlimit_data=resource is not None and hasattr(resource, "RLIMIT_DATA"),
         maxrss_unit=0 if resource is None else (1 if sys.platform == "darwin" else 1024),
         # Only Linux: macOS can fork, but not safely after Accelerate/Objective-C libraries load.
-        fork_server=linux and "forkserver" in multiprocessing.get_all_start_methods(),
+        # Every Linux CPython has the forkserver start method (it passes fds over a Unix
+        # socket); importing multiprocessing to ask would cost every command's start 9 ms.
+        fork_server=linux,
         posix=os.name == "posix",
     )
 

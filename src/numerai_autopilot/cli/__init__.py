@@ -10,6 +10,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Without ``argv`` this is the CLI process itself (``numerai-autopilot``, ``python -m``):
     its secrets are first moved out of reach of the model code it will run (``_harden``)."""
+    import sys
+
+    # httpx imports its own command-line tool (httpx._main: click, pygments and rich, about
+    # 50 ms of every start) whenever click is installed, which apprise and numerapi bring; this
+    # process never runs that tool. None in sys.modules makes the import fail as if click were
+    # missing, which httpx expects (its `httpx` command, another process, is not affected).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from .app import run_cli
 
     if argv is None:

@@ -10,6 +10,8 @@ retries mutations into duplicates and never checks the upload PUT (numerai-facts
 - :class:`RetryPolicy` -- the bounds (attempts, deadline, backoff) every call retries within
 - :func:`take_snapshot`, :class:`Snapshot` -- rounds and models of several tournaments in one query
 - :func:`transport_error` -- an httpx transport failure as our error, for other httpx callers
+- :func:`verifying_context` -- the TLS context of our client (httpx's verification, its CA
+  bundle read at the first handshake); :func:`ca_locations` -- where that bundle is
 
 Errors are those of :mod:`numerai_autopilot.errors` (``NumeraiError`` and its branches).
 """
@@ -20,6 +22,7 @@ from ._factory import client_from_settings
 from ._pickles import PickleUpload
 from ._retry import RetryPolicy
 from ._snapshot import Snapshot, take_snapshot
+from ._tls import ca_locations, verifying_context
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 
 __all__ = [
@@ -30,7 +33,9 @@ __all__ = [
     "RoundInfo",
     "Snapshot",
     "SubmissionInfo",
+    "ca_locations",
     "client_from_settings",
     "take_snapshot",
     "transport_error",
+    "verifying_context",
 ]

@@ -27,6 +27,7 @@ from ._pickles import PickleUploads
 from ._retry import RetryPolicy
 from ._second_look import settle
 from ._submissions import selected_in, submissions_of_model, webhook_accepted
+from ._tls import verifying_context
 from ._types import AccountModel, RoundInfo, SubmissionInfo
 from ._upload import Uploader
 
@@ -67,7 +68,7 @@ class NumeraiClient:
         clock = clock or SystemClock()
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
-            verify=verify,
+            verify=verifying_context() if verify else False,
             transport=transport,
             follow_redirects=True,
             headers={"User-Agent": f"numerai-autopilot/{__version__}"},

@@ -9,7 +9,6 @@ the versions that have it. Also Numerai's Model Upload image pins, to compare ag
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import sys
 
 from ..errors import ModelError
@@ -49,6 +48,8 @@ def this_python() -> str:
 
 def installed_version(top: str) -> str | None:
     """The installed distribution version of import name ``top`` (None: not installed)."""
+    import importlib.metadata  # here: 20 ms of every command's start otherwise
+
     try:
         return importlib.metadata.version(_DISTRIBUTIONS.get(top, top))
     except importlib.metadata.PackageNotFoundError:
