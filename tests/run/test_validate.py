@@ -3,6 +3,10 @@ numerai-tools' validators agree with what passes."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,3 +165,40 @@ def test_what_passes_also_passes_numerai_tools_unchanged() -> None:
     symbols = pd.Index([f"S{i}" for i in range(100)], name="symbol")
     frame = build_submission(Tournament.CRYPTO, preds(symbols), symbols)
     validate_submission_crypto(pd.DataFrame({"symbol": symbols}), frame.copy())
+
+
+_PROBE = """
+import json, sys
+import pandas as pd
+from numerai_autopilot.run.validate import numerai_tools_submissions
+{before}
+nt = numerai_tools_submissions()
+seen = {{m: m in sys.modules for m in ("scipy", "sklearn", "numerai_tools.scoring")}}
+s = pd.Series([0.3, 0.1, 0.1, 0.9])
+ranked = nt.tie_kept_rank(s).tolist()  # imports the real scoring now, on first call
+from numerai_tools import scoring
+print(json.dumps({{"seen": seen, "ranked": ranked, "real": scoring.tie_kept_rank(s).tolist(),
+    "neutralize": hasattr(scoring, "neutralize"), "same": nt is numerai_tools_submissions()}}))
+"""
+
+
+@pytest.mark.parametrize("scoring_first", [False, True])
+def test_numerai_tools_validators_load_without_scipy_and_sklearn(scoring_first: bool) -> None:
+    # submissions imports scoring (scipy.stats, scikit-learn: 1-1.5 s of CPU a run) only for
+    # tie_kept_rank: it is a stand-in while submissions imports, and the real module after.
+    before = "import numerai_tools.scoring" if scoring_first else ""
+    p = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(before=before)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["seen"] == {
+        "scipy": scoring_first,
+        "sklearn": scoring_first,
+        "numerai_tools.scoring": scoring_first,
+    }
+    assert out["ranked"] == out["real"] == list(nt_tie_kept_rank(pd.Series([0.3, 0.1, 0.1, 0.9])))
+    assert out["neutralize"] and out["same"]
