@@ -29,6 +29,7 @@ from .. import _platform
 from ..config import ModelSpec, secret_env_names
 from ..errors import AutopilotError, ModelError
 from ..models import Predictor, get_format, load_predictor
+from . import _pools
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -165,10 +166,7 @@ def _isolate(
     for name in _THREAD_VARS:
         os.environ[name] = str(threads)
     # Libraries already loaded (numpy's BLAS, OpenMP) read no environment: limit them directly.
-    with contextlib.suppress(ImportError):
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-        threadpool_limits(threads)
+    _pools.limit(threads)
     # A model's prints must not corrupt the run's machine-readable stdout.
     sys.stdout.flush()
     if isinstance(stderr, int):  # None: a spawned child already writes to the run's stderr

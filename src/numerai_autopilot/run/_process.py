@@ -108,7 +108,8 @@ def _context_for(method: str) -> Any:
     ctx = multiprocessing.get_context(method)
     if method != "forkserver":
         return ctx
-    ctx.set_forkserver_preload(list(_PRELOAD))
+    # _pools_found last: it finds the thread pools the others loaded, once for every child.
+    ctx.set_forkserver_preload([*_PRELOAD, "numerai_autopilot.run._pools_found"])
     with _sigint_ignored(), _without_secrets():
         forkserver.ensure_running()
     return ctx

@@ -39,6 +39,7 @@ from .. import _platform
 from ..config import ModelSpec
 from ..fileio import sha256_file
 from ..models import load_predictor
+from . import _pools
 from ._child import EXIT_STATUS as STATUS
 from ._child import Job, child_main
 
@@ -146,6 +147,7 @@ class _Server:
             _release()
             return "memory"
         self.models[e.key] = predictor
+        _pools.find()  # what the model's load imported, found once for its children
         return f"loaded in {time.monotonic() - started:.2f}s, {grown:.0f} MB"
 
     def fork(self, key: str | None, job: Job, result_w: int, output_w: int, status_w: int) -> int:
@@ -204,8 +206,6 @@ def server_main(conn: Connection, libraries: list[str]) -> None:
     for lib in libraries:
         with contextlib.suppress(Exception):
             importlib.import_module(lib)
-    with contextlib.suppress(ImportError):  # and those already loaded are limited to one
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-        threadpool_limits(1)  # see the module docstring: a forked child must not hang
+    _pools.limit(1)  # and those already loaded to one: see the docstring, a child must not hang
+    _pools.find()
     _Server(conn).serve()
