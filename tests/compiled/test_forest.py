@@ -236,3 +236,28 @@ def test_a_run_walks_without_numba(
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert float(proc.stdout.strip()) == 0.0
+
+
+def test_a_forest_file_is_read_as_views_and_anything_else_is_refused() -> None:
+    from numerai_autopilot.compiled._forest_file import pack, unpack
+
+    arrays = {
+        "a": np.arange(7, dtype=np.int32),
+        "b": np.array([[1.5, -np.inf], [np.nan, 0.0]]),
+        "c": np.array([True, False, True]),
+    }
+    data = pack(arrays, {"features": ["f1", "f2"], "sigmoid": 0.0})
+    got, info = unpack(data)
+    assert info == {"features": ["f1", "f2"], "sigmoid": 0.0}
+    for name, a in arrays.items():
+        np.testing.assert_array_equal(got[name], a)
+        assert got[name].dtype == a.dtype and not got[name].flags.writeable  # no copy
+        assert got[name].ctypes.data % 8 == 0  # aligned for the walks
+    for bad in (b"PK\x03\x04 an old npz", data[: len(data) // 2], data[:40]):
+        with pytest.raises((ValueError, KeyError)):
+            unpack(bad)
+    with pytest.raises(ValueError, match="cannot be stored"):
+        pack({"o": np.array(["x"], dtype=object)}, {})
+    forged = data.replace(b'"<i4"', b'"|O8"', 1)
+    with pytest.raises(ValueError, match="not a forest's"):
+        unpack(forged)

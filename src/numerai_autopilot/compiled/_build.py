@@ -24,7 +24,7 @@ from .. import _platform
 from ._forest import Unsupported, read_forest
 from ._kernel import walks
 from ._runtime import CompiledForest, _check_as_integers
-from ._store import BAD, EXPECTED, META, OBJECT, SAMPLE, VERIFIED, Engine, write_file
+from ._store import BAD, EXPECTED, FORMAT, META, OBJECT, SAMPLE, VERIFIED, Engine, write_file
 from ._verify import disagreement, with_missing
 
 
@@ -64,7 +64,7 @@ def build(
     write_file(staged / EXPECTED, _npy(expected))
     engine = Engine.installed()
     meta = {
-        "format": 2,
+        "format": FORMAT,
         "artifact_sha256": artifact_sha256,
         "engine": engine.__dict__ if engine else None,
         "object_sha256": hashlib.sha256(data).hexdigest(),

@@ -14,7 +14,6 @@ side); 3 categorical split (bitset); 4 leaf.
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._forest_file import pack, unpack
 from ._heap import Heap, build_heap
 from ._kinds import CATEGORICAL, LEAF, NUM_NAN, NUM_NONE, NUM_ZERO, ZERO
 
@@ -83,28 +83,29 @@ class Forest:
         return not near_zero and bool(np.isin(self.kind, (NUM_NONE, NUM_NAN, LEAF)).all())
 
     def to_bytes(self) -> bytes:
-        buf = io.BytesIO()
         h = self.heap
-        meta = np.array([self.sigmoid, 1.0 if self.average else 0.0, h.depth if h else 0])
-        names = np.array(self.features, dtype=np.str_)
         arrays = {k: getattr(self, k) for k in _ARRAYS}
         if h is not None:
             arrays |= {f"heap_{k}": getattr(h, k) for k in _HEAP}
-        np.savez(buf, meta=meta, names=names, **arrays)
-        return buf.getvalue()
+        info = {
+            "features": list(self.features),
+            "sigmoid": self.sigmoid,
+            "average": self.average,
+            "heap_depth": h.depth if h else 0,
+        }
+        return pack(arrays, info)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Forest:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in _ARRAYS}
-            meta, names = z["meta"], z["names"]
-            depth = int(meta[2]) if len(meta) > 2 else 0
-            heap = Heap(**{k: z[f"heap_{k}"] for k in _HEAP}, depth=depth) if depth else None
+        """The forest of ``to_bytes``'s bytes; its arrays are read-only views of them."""
+        arrays, info = unpack(data)
+        depth = int(info["heap_depth"])
+        heap = Heap(**{k: arrays[f"heap_{k}"] for k in _HEAP}, depth=depth) if depth else None
         return cls(
-            **arrays,
-            features=tuple(str(n) for n in names),
-            sigmoid=float(meta[0]),
-            average=bool(meta[1]),
+            **{k: arrays[k] for k in _ARRAYS},
+            features=tuple(str(n) for n in info["features"]),
+            sigmoid=float(info["sigmoid"]),
+            average=bool(info["average"]),
             heap=heap,
         )
 

@@ -103,15 +103,16 @@ WORKER_ROWS = 64
 
 
 def _check_sample(d: Path, forest: CompiledForest) -> str | None:
-    try:
-        sample = np.load(d / SAMPLE, allow_pickle=False)
+    try:  # mapped: only the rows checked are read (the sample is 512 x the features)
+        sample = np.load(d / SAMPLE, mmap_mode="r", allow_pickle=False)
         expected = np.load(d / EXPECTED, allow_pickle=False)
+        if len(sample) != len(expected):
+            return f"the sample has {len(sample)} rows and {len(expected)} expected predictions"
+        step = max(1, len(sample) // WORKER_ROWS)
+        sample = np.array(sample[::step][:WORKER_ROWS])
+        expected = expected[::step][:WORKER_ROWS]
     except (OSError, ValueError) as exc:
         return f"unreadable sample: {exc}"
-    if len(sample) != len(expected):
-        return f"the sample has {len(sample)} rows and {len(expected)} expected predictions"
-    step = max(1, len(sample) // WORKER_ROWS)
-    sample, expected = sample[::step][:WORKER_ROWS], expected[::step][:WORKER_ROWS]
     try:
         why = disagreement(expected, forest.predict(sample))
         if why is None:

@@ -2,7 +2,7 @@
 
 Layout, under ``<state>/compiled`` (beside the data cache)::
 
-    <artifact sha256[:16]>-<key[:16]>/   forest.npz  sample.npy  expected.npy  meta.json
+    <artifact sha256[:16]>-<key[:16]>/   forest.bin  sample.npy  expected.npy  meta.json
                                           [rejected.json: a run found it wrong]
     samples/<tournament>.npz              live rows a run stored, to verify against
     jit/                                  the forest walks as native objects (machine code)
@@ -35,12 +35,12 @@ import filelock
 from ..fileio import sha256_file, write_atomic
 
 META = "meta.json"
-OBJECT = "forest.npz"
+OBJECT = "forest.bin"
 SAMPLE = "sample.npy"
 EXPECTED = "expected.npy"
 REJECTED = "rejected.json"
 VERIFIED, BAD = "verified", "bad"
-_FORMAT = 2  # 1 was an lleaves object (model.o); 2 the forest arrays
+FORMAT = 3  # 1 was an lleaves object (model.o); 2 the forest arrays as npz; 3 forest.bin
 _SAMPLE_MAX_AGE = 7 * 86400.0  # a run refreshes the stored live rows at most weekly
 
 
@@ -71,7 +71,7 @@ def _installed() -> Engine | None:
 
 def entry_name(artifact_sha256: str, engine: Engine) -> str:
     key = json.dumps(
-        {"artifact": artifact_sha256, "engine": engine.__dict__, "v": _FORMAT}, sort_keys=True
+        {"artifact": artifact_sha256, "engine": engine.__dict__, "v": FORMAT}, sort_keys=True
     )
 
     return f"{artifact_sha256[:16]}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
@@ -123,7 +123,7 @@ class CompiledStore:
             doc = json.loads((self.entry(name) / META).read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        return doc if isinstance(doc, dict) and doc.get("format") == _FORMAT else None
+        return doc if isinstance(doc, dict) and doc.get("format") == FORMAT else None
 
     def problem(self, name: str, *, hash_object: bool = True) -> str | None:
         """Why the entry cannot be used as it is (None: complete, verified, unchanged).
