@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..fileio import sha256_file
+from ._artifact_hashes import ArtifactHashes
 from .fetch import Group
 from .job import Job
 
@@ -34,16 +34,18 @@ class Compiled:
         if Engine.installed() is None:
             return
         store = CompiledStore(root)
+        hashes = ArtifactHashes(root)
         for job in self._lightgbm:
             artifact = job.resolved.spec.artifact
             if artifact is None:
                 continue
             try:
-                sha = sha256_file(artifact)
+                sha = hashes.sha256(artifact)
             except OSError:
                 continue  # the worker reports it
             if store.ready(sha):
                 self._ready[job.name] = sha
+        hashes.save()
 
     def formats(self, formats: set[str]) -> set[str]:
         """The fork server's preloads for jobs of these ``formats``: with the forest walks
