@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from typing import NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: sys.argv[1:]) and return the exit code.
 
     Without ``argv`` this is the CLI process itself (``numerai-autopilot``, ``python -m``):
-    its secrets are first moved out of reach of the model code it will run (``_harden``)."""
+    its secrets are first moved out of reach of the model code it will run (``_harden``), and
+    it ends the process itself when the command is done (``_exit_quickly``: no return)."""
     import sys
 
     # httpx imports its own command-line tool (httpx._main: click, pygments and rich, about
@@ -22,8 +25,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         _harden()
         _stop_on_sigterm()
+        _exit_quickly(run_cli(None))
+    return run_cli(list(argv))
 
-    return run_cli(list(argv) if argv is not None else None)
+
+def _exit_quickly(code: int) -> NoReturn:
+    """End the CLI process as the interpreter would, without tearing it down: the non-daemon
+    threads are joined and the atexit hooks run (logging flushes its handlers, the resident
+    server and multiprocessing's children are stopped and reaped), the streams are flushed,
+    then the process exits without freeing the objects of ~400 modules one by one (50-80 ms
+    of every command, measured: a sixth of the idle run's budget)."""
+    import atexit
+    import os
+    import sys
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()  # as the interpreter's own exit does
+    run_hooks = getattr(atexit, "_run_exitfuncs", None)
+    if run_hooks is None:  # not CPython: its usual exit
+        sys.exit(code)
+    run_hooks()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing left to tell
+            stream.flush()
+    os._exit(code)
 
 
 def _harden() -> None:
