@@ -12,11 +12,13 @@ What is where (import from here, not from the private modules):
   (:func:`seal_secret_environ`, :func:`process_environ`)
 - ``_models_file`` -- :class:`ModelSpec`, :class:`ModelsConfig`, :func:`load_models_file`,
   :func:`parse_models`, :func:`name_key`
-- ``_models_schema`` -- the models file's TOML shape as pydantic validates it, the formats
+- ``_models_schema`` -- the models file's TOML shape as ``_fields`` checks it, the formats
   (:data:`FORMATS`), and its error messages
 - ``_shard`` -- :class:`ShardSpec` (``K/N``), :func:`parse_shard`, and the engines' index
   variables (:func:`shard_from_engine`)
 - ``_limits`` -- the bounds of the numbers a user sets (``MAX_*``)
+- ``_fields`` -- a value checked against its field (type, bounds, validators), strict or
+  lax, with pydantic's words: what both tables are built with
 """
 
 from ._limits import MAX_BLEND_WEIGHT, MAX_HTTP_TIMEOUT, MAX_MEMORY_MB, MAX_MODEL_TIMEOUT

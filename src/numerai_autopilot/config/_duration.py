@@ -9,7 +9,7 @@ _UNIT = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_seconds(value: object) -> object:
-    """Seconds from a duration string; anything else is returned for pydantic to check.
+    """Seconds from a duration string; anything else is returned for the field to check.
     ValueError (with what to write) for a string that is not a duration."""
     if not isinstance(value, str):
         return value
