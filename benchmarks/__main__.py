@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 "engine": bench.engine,
                 "prepares": bench.prepares,
                 "resident": bench.resident_notes,
+                "memory": bench.memory,
                 "train_cpu": bench.trained.seconds,
                 "load_start": load_start,
                 "subreaper": bench.subreaper,

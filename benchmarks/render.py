@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import memory
+
 MB = 1e6
 LABEL = {
     "seed": "seed-style script",
@@ -108,6 +110,7 @@ def markdown(
                     f"{_bound(r['bound']['lightgbm'])} | "
                     f"{_bound(r['bound']['engine'])} |"
                 )
+    lines += memory.section(meta)
     preps = meta.get("prepares", [])
     if preps:
         lines += [
@@ -140,7 +143,8 @@ def markdown(
         "",
         "Wall: median of the repetitions (min-max). CPU: user+system of every process of the "
         "approach, children included (the resident server's tree over the run's window). "
-        "Memory: peak of the summed PSS of those processes. Bounds: the live file at the cap + "
+        "Memory: peak of the summed PSS of those processes (budgeted snapshots; -: none "
+        "fitted; the memory rounds above read it in full). Bounds: the live file at the cap + "
         "N x one model's pure predict CPU / cores, with the library and with the fastest "
         "correct prepared engine. (!): a case that did not submit every pending model.",
         "",

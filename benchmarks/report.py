@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import render
+from . import memory, render
 
 MB = 1e6
 Target = tuple[str, str, bool | None]
@@ -164,7 +164,8 @@ def targets(rows: list[dict[str, Any]], meta: dict[str, Any]) -> list[Target]:
                 )
             )
     for approach in ("cron", "resident"):
-        out.append(_memory(approach, get(approach, mid), get(approach, big), mid, big))
+        rows_ab = (get(approach, mid), get(approach, big))
+        out.append(memory.target(approach, meta, rows_ab, mid, big))
     shares = [r["poller_share"] for r in rows]
     out.append(
         (
@@ -204,26 +205,6 @@ def _ratio(
     ratio = seed["wall"] / r["wall"]
     text = f"{ratio:.2f}x ({r['wall']:.2f} s vs {seed['wall']:.2f} s)"
     return (label, text, ratio >= want)
-
-
-def _memory(
-    approach: str, a: dict[str, Any] | None, b: dict[str, Any] | None, mid: int | None, big: int
-) -> Target:
-    first = "?" if mid is None else str(mid)
-    label = (
-        f"{approach}: peak memory growth N = {first} to {big} under the added models' size + 10%"
-    )
-    if a is None or b is None:
-        return (label, "not measured (needs two values of N)", None)
-    if not (a["peak_pss"] and b["peak_pss"]):
-        return (label, "not measured (no PSS sample fitted the poller's budget)", None)
-    growth = b["peak_pss"] - a["peak_pss"]
-    allowed = 1.10 * (b["models_bytes"] - a["models_bytes"])
-    text = (
-        f"{growth / MB:+.0f} MB PSS ({a['peak_pss'] / MB:.0f} -> {b['peak_pss'] / MB:.0f} MB) "
-        f"vs {allowed / MB:.0f} MB allowed"
-    )
-    return (label, text, growth <= allowed)
 
 
 def _engine_text(engine: dict[str, Any]) -> str:

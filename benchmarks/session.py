@@ -12,6 +12,8 @@ from .resident import Resident, warm_mode_available
 
 log = logging.getLogger(__name__)
 
+MEMORY_APPROACHES = ("cron", "resident")  # issue 11's memory target is about the autopilot
+
 
 def run(bench: Bench) -> None:
     cfg = bench.cfg
@@ -37,7 +39,8 @@ def run(bench: Bench) -> None:
 
 
 def block(bench: Bench, md: models_dir.ModelsDir) -> None:
-    """Prepare, start and warm the resident server, then the repetitions."""
+    """Prepare, start and warm the resident server, then the repetitions, then one untimed
+    memory round per autopilot approach (its peak PSS is the block's memory figure)."""
     cfg = bench.cfg
     prepare.prepare(bench, md)
     resident = None
@@ -57,6 +60,19 @@ def block(bench: Bench, md: models_dir.ModelsDir) -> None:
                     rnd=rnd,
                     resident=resident,
                 )
+        # Memory, after the timed repetitions: one untimed round each, polled densely.
+        for approach in (a for a in approaches if a in MEMORY_APPROACHES):
+            rnd = bench.new_round()
+            bench.case(
+                approach,
+                md,
+                scenario="pending",
+                rep=0,
+                pending=md.names,
+                rnd=rnd,
+                resident=resident,
+                memory=True,
+            )
     finally:
         if resident is not None:
             idle_cpu = resident.stop()
