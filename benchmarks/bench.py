@@ -203,10 +203,12 @@ class Bench:
         rnd: int,
         resident: Resident | None = None,
         memory: bool = False,
+        warm_up: bool = False,
     ) -> dict[str, Any]:
         """Run one case and record it. ``memory``: the block's untimed memory round, polled
         densely (a PSS snapshot of the whole tree every MEMORY_EVERY s, whatever it costs: one
-        costs more than 1% of a core of a short resident round); kept in ``self.memory``."""
+        costs more than 1% of a core of a short resident round); kept in ``self.memory``.
+        ``warm_up``: that round is the resident server's first (quick mode), so marked."""
         n = len(md.names)
         every = MEMORY_EVERY if memory else None
         if memory:
@@ -253,6 +255,7 @@ class Bench:
             "downloads": counters["downloads"],
             "uploads": counters["uploads"],
             "models_bytes": md.total_bytes,
+            "warm_up": warm_up,
             **extra,
         }
         if approach == "cron":

@@ -1,13 +1,14 @@
 """Issue 11's memory target, from the untimed memory rounds (bench.Bench.case, memory=True):
 "peak memory growth N = 5 to 20 under the models' own size plus 10 %".
 
-The peak is the highest summed PSS of the approach's processes over its memory rounds (one for
-cron, two for resident, whose peaks vary by 20-50 MB from round to round: the server's own
-heap, and how far its workers are into their model when two run side by side), read in full
-every 0.2 s (poller.py). The models' own size is their artifacts' bytes on disk (the 15 models
-N = 5 -> 20 adds are 15 x 5.8 MB text files); the bound is 1.10 x the added models' bytes.
-When the growth is over the bound, the roles (process kinds) that grew are named with their
-share. Without memory rounds (an old records file), the timed cases' budgeted peaks are used.
+The peak is the highest summed PSS of the approach's processes over its memory rounds, read
+in full every 0.2 s (poller.py): cron one, resident two (its peak varies by 20-50 MB from round
+to round, with the server's own heap and how far its workers are into their model when two run
+side by side); quick mode: cron one, the resident its warm-up round. The models' own size
+is their artifacts' bytes on disk (the 15 models N = 5 -> 20 adds are 15 x 5.8 MB text files);
+the bound is 1.10 x the added models' bytes. When the growth is over the bound, the roles
+(process kinds) that grew most are named. Without memory rounds (an old records file), the
+timed cases' budgeted peaks are used.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def section(meta: dict[str, Any]) -> list[str]:
         return []
     lines = [
         "",
-        "## Peak memory (one untimed round per N and approach, the tree's PSS every 0.2 s)",
+        "## Peak memory (untimed memory rounds, the whole tree's PSS every 0.2 s)",
         "",
         "| set | N | approach | peak MB PSS | peak MB RSS | models MB on disk | at the peak, "
         "by process: count, MB PSS (RSS) | snapshots | poller % of a core |",
@@ -94,7 +95,8 @@ def section(meta: dict[str, Any]) -> list[str]:
         roles = sorted((r.get("at_peak") or {}).items(), key=lambda kv: -kv[1][2])
         parts = "; ".join(f"{role}: {c[0]}, {c[2] / MB:.0f} ({c[1] / MB:.0f})" for role, c in roles)
         lines.append(
-            f"| {r.get('set', 'lgbm')} | {r['n']} | {r['approach']} | {r['peak_pss'] / MB:.0f} | "
+            f"| {r.get('set', 'lgbm')} | {r['n']} | {r['approach']}"
+            f"{' (first round)' if r.get('warm_up') else ''} | {r['peak_pss'] / MB:.0f} | "
             f"{r['peak_rss'] / MB:.0f} | {r['models_bytes'] / MB:.1f} | {parts or '-'} | "
             f"{r.get('pss_samples', 0)} | {100 * r.get('poller_share', 0.0):.1f} |"
         )

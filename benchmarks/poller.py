@@ -33,6 +33,7 @@ import psutil  # type: ignore[import-untyped]
 POLL = 0.5
 PSS_BUDGET = 0.006  # of a core, for snapshots (statm polling takes another 0.1-0.4%)
 MARGIN = 0.03  # a new RSS high must pass the last snapshot's by 3%, and level off
+PSS_AFTER = 2.0  # s: no budgeted snapshot before (a cheap early one starves the peak's)
 PSS_COST_PER_BYTE = 4e-11  # 0.04 ms per MB (0.025-0.05 seen): the first snapshot's guess
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -42,12 +43,14 @@ def wants_snapshot(
 ) -> bool:
     """Whether the budgeted poller reads PSS now: the RSS sum ``rss`` is over the last
     snapshot's RSS ``last`` by the margin, has levelled off since the previous poll's ``prev``
-    (a snapshot in the middle of a rise is spent on a figure the peak overtakes), and the
-    poller's CPU ``spent`` plus the snapshot's expected ``cost`` fits the budget of
-    ``elapsed`` seconds."""
+    (a snapshot in the middle of a rise is spent on a figure the peak overtakes), the case is
+    past its first seconds (the run's start is small and cheap to read, and the budget it
+    spends would be missing at the peak), and the poller's CPU ``spent`` plus the snapshot's
+    expected ``cost`` fits the budget of ``elapsed`` seconds."""
     new_high = rss > last * (1 + MARGIN)
     levelled = rss <= prev * (1 + MARGIN)
-    return new_high and levelled and spent + cost <= PSS_BUDGET * elapsed
+    early = elapsed < PSS_AFTER
+    return new_high and levelled and not early and spent + cost <= PSS_BUDGET * elapsed
 
 
 @dataclass
