@@ -97,8 +97,17 @@ def _start_resident(bench: Bench, md: models_dir.ModelsDir) -> Resident | None:
         resident = Resident(bench.autopilot_env(md), log_file, args=bench.cfg.serve_args)
         rnd = bench.new_round()
         if bench.cfg.quick:  # the smoke test's resident memory round (saves a round a block)
-            kw = {"scenario": "pending", "rep": 0, "pending": md.names, "rnd": rnd}
-            bench.case("resident", md, resident=resident, memory=True, warm_up=True, **kw)
+            bench.case(
+                "resident",
+                md,
+                scenario="pending",
+                rep=0,
+                pending=md.names,
+                rnd=rnd,
+                resident=resident,
+                memory=True,
+                warm_up=True,
+            )
             return resident
         bench.sb.reset_counters()
         m, last = resident.run_round(lambda: int(bench.sb.counters()["uploads"]), len(md.names))
