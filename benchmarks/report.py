@@ -19,6 +19,9 @@ from . import memory, render
 MB = 1e6
 Target = tuple[str, str, bool | None]
 """(target, measured, met): met is None when the case was not measured."""
+NEAR_PEAK = 0.9
+"""A timed case's PSS counts only if its snapshot was read at this share of the RSS peak or
+more (a budgeted snapshot read early, at a third of the peak, is not the peak)."""
 
 
 def machine() -> dict[str, Any]:
@@ -100,7 +103,7 @@ def aggregate(records: Iterable[dict[str, Any]], meta: dict[str, Any]) -> list[d
             "wall_min": min(walls),
             "wall_max": max(walls),
             "cpu": med(r["cpu"] for r in rs),
-            "peak_pss": med(r["peak_pss"] for r in rs),
+            "peak_pss": _peak_pss(rs),
             "peak_rss": med(r["peak_rss"] for r in rs),
             "requests": med(r["requests"] for r in rs),
             "poller_share": max(r.get("poller_share", 0.0) for r in rs),
@@ -123,6 +126,16 @@ def aggregate(records: Iterable[dict[str, Any]], meta: dict[str, Any]) -> list[d
         seed = by.get((r["set"], r["scenario"], r["n"], "seed"))
         r["speedup"] = seed["wall"] / r["wall"] if seed and r["wall"] > 0 else None
     return rows
+
+
+def _peak_pss(rs: list[dict[str, Any]]) -> float:
+    """Median peak PSS of the repetitions whose snapshot was near their RSS peak (0: none)."""
+    near = [
+        r["peak_pss"]
+        for r in rs
+        if r["peak_pss"] and r.get("pss_rss", r["peak_rss"]) >= NEAR_PEAK * r["peak_rss"]
+    ]
+    return statistics.median(near) if near else 0
 
 
 def targets(rows: list[dict[str, Any]], meta: dict[str, Any]) -> list[Target]:
