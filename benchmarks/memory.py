@@ -18,6 +18,30 @@ from typing import Any
 MB = 1e6
 Target = tuple[str, str, bool | None]
 
+# What the autopilot's processes are, by (command, depth in the measured tree), as this build
+# runs them (run/_process.py, run/resident.py): one level under the run (cron) or `serve`
+# (resident), multiprocessing's fork server (libraries preloaded) and its resource tracker;
+# under the fork server, the resident model server (which keeps the models loaded); prediction
+# workers fork from that server (resident) or the fork server (cron). Unknown roles keep their
+# raw "command, depth k" name.
+NAMES = {
+    ("numerai-autopilot run", 1): "the run (CLI)",
+    ("resident_serve.py", 0): "serve",
+    ("python -c", 1): "fork server + resource tracker",
+}
+CRON_NAMES = {("python -c", 2): "fork server + resource tracker", ("python -c", 3): "workers"}
+RESIDENT_NAMES = {("python -c", 2): "resident model server", ("python -c", 3): "workers"}
+
+
+def role_name(role: str, approach: str) -> str:
+    """A readable name for a poller role ("python -c, depth 2, already running")."""
+    parts = role.split(", ")
+    if len(parts) < 2 or not parts[1].startswith("depth "):
+        return role
+    key = (parts[0], int(parts[1].removeprefix("depth ")))
+    table = NAMES | (RESIDENT_NAMES if approach == "resident" else CRON_NAMES)
+    return table.get(key, role)
+
 
 def record(meta: dict[str, Any], approach: str, n: int | None) -> dict[str, Any] | None:
     """The memory round of (lgbm, ``approach``, ``n``) with the highest peak, if any."""
@@ -60,19 +84,33 @@ def target(
         f"{added / MB:.1f} MB on disk)"
     )
     if growth > allowed:
-        text += "; grew: " + grown(a.get("at_peak") or {}, b.get("at_peak") or {})
+        text += "; grew: " + grown(a.get("at_peak") or {}, b.get("at_peak") or {}, approach)
     return (label, text, growth <= allowed)
 
 
-def grown(a: dict[str, list[int]], b: dict[str, list[int]], top: int = 3) -> str:
-    """The roles whose PSS at the peak changed most from ``a`` to ``b`` ("-" if unknown)."""
+def _by_name(roles: dict[str, list[int]], approach: str) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for role, counts in roles.items():
+        acc = out.setdefault(role_name(role, approach), [0, 0, 0])
+        for i, v in enumerate(counts):
+            acc[i] += v
+    return out
+
+
+def grown(
+    a: dict[str, list[int]], b: dict[str, list[int]], approach: str = "", top: int = 3
+) -> str:
+    """The processes whose PSS at the peak changed most from ``a`` to ``b`` ("-" if unknown).
+    Pages shared by a fork family are split among its members: a server that holds more
+    models shows part of them in its workers' PSS (the RSS says who maps them)."""
+    a, b = _by_name(a, approach), _by_name(b, approach)
     diffs = []
     for role in set(a) | set(b):
         ca, cb = a.get(role, [0, 0, 0]), b.get(role, [0, 0, 0])
         diffs.append((cb[2] - ca[2], role, ca[0], cb[0], cb[1] - ca[1]))
     diffs.sort(key=lambda d: -abs(d[0]))
     parts = [
-        f"{role} ({na} -> {nb} processes) {pss / MB:+.0f} MB PSS, {rss / MB:+.0f} MB RSS"
+        f"{role} ({na} -> {nb}) {pss / MB:+.0f} MB PSS ({rss / MB:+.0f} MB RSS)"
         for pss, role, na, nb, rss in diffs[:top]
     ]
     return "; ".join(parts) or "-"
@@ -92,7 +130,8 @@ def section(meta: dict[str, Any]) -> list[str]:
         "|---|---:|---|---:|---:|---:|---|---:|---:|",
     ]
     for r in sorted(mem, key=lambda r: (r.get("set", "lgbm"), r["approach"], r["n"])):
-        roles = sorted((r.get("at_peak") or {}).items(), key=lambda kv: -kv[1][2])
+        named = _by_name(r.get("at_peak") or {}, r["approach"])
+        roles = sorted(named.items(), key=lambda kv: -kv[1][2])
         parts = "; ".join(f"{role}: {c[0]}, {c[2] / MB:.0f} ({c[1] / MB:.0f})" for role, c in roles)
         lines.append(
             f"| {r.get('set', 'lgbm')} | {r['n']} | {r['approach']}"
@@ -102,8 +141,9 @@ def section(meta: dict[str, Any]) -> list[str]:
         )
     lines += [
         "",
-        "Depth: 0 the resident server, 1 the cron run (resident: its fork server), then the "
-        "fork server (cron) or the resident's model-holding template, then the workers. "
+        "Processes: the run (CLI); serve; fork server + resource tracker (multiprocessing's, "
+        "libraries preloaded); resident model server (keeps the models loaded; the workers "
+        "fork from it and share its pages, so its PSS drops while they run); workers. "
         "Rounds of their own, after the timed ones: a full PSS snapshot costs 0.025-0.05 ms per "
         "MB of RSS (17-20 ms for the cron run's tree, 31-45 ms for the resident server's), more "
         "than 1% of a core of a 2-3 s resident round, so the timed cases keep the budgeted "

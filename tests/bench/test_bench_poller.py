@@ -94,8 +94,8 @@ def _roles(mb: dict[str, list[int]]) -> dict[str, list[int]]:
 
 
 def test_the_memory_target_reads_the_memory_rounds_and_names_what_grew() -> None:
-    small = {"serve": [1, 300, 240], "python -c, depth 2": [3, 700, 300]}
-    large = {"serve": [1, 310, 250], "python -c, depth 2": [3, 900, 420]}
+    small = {"resident_serve.py, depth 0": [1, 300, 240], "python -c, depth 3": [2, 400, 160]}
+    large = {"resident_serve.py, depth 0": [1, 310, 250], "python -c, depth 3": [2, 600, 280]}
     meta = {
         "memory": [
             _mem("resident", 5, 540, _roles(small)),
@@ -111,7 +111,7 @@ def test_the_memory_target_reads_the_memory_rounds_and_names_what_grew() -> None
     assert "96 MB allowed" in text  # 1.1 x 15 x 5.8 MB
     label, text, met = memory.target("resident", meta, timed, 5, 20)
     assert met is False and "(540 -> 670 MB" in text
-    assert text.index("python -c, depth 2 (3 -> 3 processes) +120 MB PSS") < text.index("serve")
+    assert text.index("workers (2 -> 2) +120 MB PSS (+200 MB RSS)") < text.index("serve (1 -> 1)")
     # No memory rounds (an old records file): the timed cases' peaks, or "not measured".
     label, text, met = memory.target("cron", {}, timed, 5, 20)
     assert met is None and "not measured" in text
@@ -120,10 +120,10 @@ def test_the_memory_target_reads_the_memory_rounds_and_names_what_grew() -> None
 
 
 def test_the_memory_section_lists_each_round_with_its_breakdown() -> None:
-    roles = _roles({"numerai-autopilot run, depth 1": [1, 300, 219]})
+    roles = _roles({"numerai-autopilot run, depth 1": [1, 300, 219], "sh, depth 2": [1, 2, 1]})
     meta = {"memory": [_mem("cron", 5, 386, roles)]}
     lines = memory.section(meta)
     row = next(line for line in lines if line.startswith("| lgbm | 5 | cron"))
     assert "| 386 | 772 | 29.0 |" in row
-    assert "numerai-autopilot run, depth 1: 1, 219 (300)" in row
+    assert "the run (CLI): 1, 219 (300); sh, depth 2: 1, 1 (2)" in row  # unknown: raw name
     assert memory.section({}) == []
