@@ -141,4 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:  # Ctrl-C: the cases so far are written (main's finally)
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
