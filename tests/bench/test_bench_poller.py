@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from typing import Any
 
 from benchmarks import memory
@@ -72,6 +73,27 @@ def test_a_snapshot_counts_pages_a_fork_shares_once_and_names_the_roles() -> Non
         assert sum(c[0] for c in snap.roles.values()) == 2
         assert sum(c[2] for c in snap.roles.values()) == snap.pss
         assert command(proc.pid) == "python -c"
+    finally:
+        proc.communicate("", timeout=30)
+
+
+def test_the_dense_poller_snapshots_every_poll_and_keeps_the_peaks_breakdown() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        poller = Poller(root=proc.pid, every=0.01)
+        poller.start()
+        deadline = time.monotonic() + 30
+        while poller.pss_samples < 3 and time.monotonic() < deadline:
+            poller.stop.wait(0.01)
+        poller.stop.set()
+        poller.join(30)
+        assert poller.pss_samples >= 3  # no budget: a snapshot at every poll
+        assert poller.peak_rss >= 160 * MB and 80 * MB <= poller.peak_pss < 120 * MB
+        assert sum(c[0] for c in poller.peak.roles.values()) == 2
+        assert poller.cpu > 0
     finally:
         proc.communicate("", timeout=30)
 
