@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                 "engine": bench.engine,
                 "prepares": bench.prepares,
                 "resident": bench.resident_notes,
+                "memory": bench.memory,
                 "train_cpu": bench.trained.seconds,
                 "load_start": load_start,
                 "subreaper": bench.subreaper,
@@ -140,4 +141,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:  # Ctrl-C: the cases so far are written (main's finally)
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None

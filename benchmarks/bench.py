@@ -41,6 +41,7 @@ APPROACHES = ("seed", "cron", "resident", "container")
 LIVE = "v5.2/live.parquet"
 CLASSIC = int(Tournament.CLASSIC)
 _KEEP_ROUNDS = 60  # a full run opens about 45 rounds
+MEMORY_EVERY = 0.2  # s between the memory round's PSS snapshots (resident workers live 0.2 s+)
 
 
 @dataclass
@@ -72,6 +73,8 @@ class Bench:
         cfg.work.mkdir(parents=True, exist_ok=True)
         self.sb = Sandbox(scale="full", seed=0, cache_dir=cfg.cache / "sandbox")
         self.records: list[dict[str, Any]] = []
+        self.memory: list[dict[str, Any]] = []
+        """The untimed memory rounds' records (a dense poller: see Bench.case)."""
         self.prepares: list[dict[str, Any]] = []
         self.subreaper = become_subreaper()
         self.trained: Trained
@@ -199,8 +202,17 @@ class Bench:
         pending: list[str],
         rnd: int,
         resident: Resident | None = None,
+        memory: bool = False,
+        warm_up: bool = False,
     ) -> dict[str, Any]:
+        """Run one case and record it. ``memory``: the block's untimed memory round, polled
+        densely (a PSS snapshot of the whole tree every MEMORY_EVERY s, whatever it costs: one
+        costs more than 1% of a core of a short resident round); kept in ``self.memory``.
+        ``warm_up``: that round is the resident server's first (quick mode), so marked."""
         n = len(md.names)
+        every = MEMORY_EVERY if memory else None
+        if memory:
+            scenario = "memory"
         case_dir = self.cfg.work / "cases" / f"{md.model_set}-{scenario}-{approach}-{n}-{rep}"
         shutil.rmtree(case_dir, ignore_errors=True)
         before = {name: len(self._subs(name, rnd)) for name in pending}
@@ -210,12 +222,14 @@ class Bench:
             if resident is None:
                 raise RuntimeError("no resident server")
             self.sb.reset_counters()
-            m, last = resident.run_round(lambda: int(self.sb.counters()["uploads"]), len(pending))
+            m, last = resident.run_round(
+                lambda: int(self.sb.counters()["uploads"]), len(pending), every=every
+            )
             extra["last_run"] = last
         else:
             jobs, parallel = self.jobs(approach, md, case_dir)
             self.sb.reset_counters()
-            m = run_jobs(jobs, parallel=parallel, keep=keep)
+            m = run_jobs(jobs, parallel=parallel, keep=keep, every=every)
         counters = self.sb.counters()
         submitted = sum(1 for name in pending if len(self._subs(name, rnd)) > before[name])
         record = {
@@ -232,6 +246,8 @@ class Bench:
             "peak_rss": m.peak_rss,
             "peak_pss": m.peak_pss,
             "pss_samples": m.pss_samples,
+            "pss_rss": m.pss_rss,
+            "at_peak": m.at_peak,
             "poller_cpu": m.poller_cpu,
             "poller_share": m.poller_cpu / m.wall if m.wall else 0.0,
             "exit_codes": sorted(set(m.exit_codes)),
@@ -239,6 +255,7 @@ class Bench:
             "downloads": counters["downloads"],
             "uploads": counters["uploads"],
             "models_bytes": md.total_bytes,
+            "warm_up": warm_up,
             **extra,
         }
         if approach == "cron":
@@ -264,7 +281,7 @@ class Bench:
             for sub in case_dir.iterdir():  # keep the logs, drop the downloaded copies
                 if sub.is_dir():
                     shutil.rmtree(sub)
-        self.records.append(record)
+        (self.memory if memory else self.records).append(record)
         return record
 
     def _subs(self, name: str, rnd: int) -> list[dict[str, object]]:

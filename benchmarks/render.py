@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import memory
+
 MB = 1e6
 LABEL = {
     "seed": "seed-style script",
@@ -24,7 +26,7 @@ def met_word(met: bool | None) -> str:
 
 
 def _memory(r: dict[str, Any]) -> str:
-    """Peak PSS (RSS); "-" for PSS when no sample fitted the poller's budget (a short case)."""
+    """Peak PSS (RSS); "-" for PSS when no snapshot near the RSS peak fitted the budget."""
     pss = f"{r['peak_pss'] / MB:.0f}" if r["peak_pss"] else "-"
     return f"{pss} ({r['peak_rss'] / MB:.0f})"
 
@@ -108,6 +110,7 @@ def markdown(
                     f"{_bound(r['bound']['lightgbm'])} | "
                     f"{_bound(r['bound']['engine'])} |"
                 )
+    lines += memory.section(meta)
     preps = meta.get("prepares", [])
     if preps:
         lines += [
@@ -140,7 +143,9 @@ def markdown(
         "",
         "Wall: median of the repetitions (min-max). CPU: user+system of every process of the "
         "approach, children included (the resident server's tree over the run's window). "
-        "Memory: peak of the summed PSS of those processes. Bounds: the live file at the cap + "
+        "Memory: peak of the summed PSS of those processes (budgeted snapshots; -: none fitted "
+        "within 10% of the RSS peak; the memory rounds above read it in full), peak summed RSS "
+        "in brackets. Bounds: the live file at the cap + "
         "N x one model's pure predict CPU / cores, with the library and with the fastest "
         "correct prepared engine. (!): a case that did not submit every pending model.",
         "",

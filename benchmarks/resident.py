@@ -21,7 +21,8 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from .measure import Measure, Poller, reap_orphans, tree_cpu
+from .measure import Measure, measured, reap_orphans, tree_cpu
+from .poller import Poller
 
 HERE = Path(__file__).resolve().parent
 SECRET = "bench-resident-webhook-secret-0123456789"  # noqa: S105  (a local test server)
@@ -88,13 +89,14 @@ class Resident:
         return str(r.json()["status"])
 
     def run_round(
-        self, uploads: Callable[[], int], expected: int
+        self, uploads: Callable[[], int], expected: int, every: float | None = None
     ) -> tuple[Measure, dict[str, Any]]:
         """Trigger one run and wait for its end: ``uploads()`` reaching ``expected`` (the
-        sandbox, read in this process: nothing asked of the server), then ``/health``."""
+        sandbox, read in this process: nothing asked of the server), then ``/health``.
+        ``every``: a dense memory poller (the untimed memory round)."""
         before = self.health() or {}
         started_before = int((before.get("calls") or {}).get("started", 0))
-        poller = Poller(root=self.pid)
+        poller = Poller(root=self.pid, every=every)
         cpu0 = tree_cpu(self.pid)
         t0 = time.perf_counter()
         poller.start()
@@ -127,16 +129,7 @@ class Resident:
             poller.join()
         last = (self.health() or {}).get("last_run") or {}
         code = last.get("exit_code")
-        m = Measure(
-            wall,
-            cpu,
-            poller.peak_rss,
-            poller.peak_pss,
-            [int(code or 0)],
-            poller.cpu,
-            poller.pss_samples,
-        )
-        return m, last
+        return measured(poller, wall, cpu, [int(code or 0)]), last
 
     def _wait_for(self, ok: Callable[[], bool], seconds: float, what: str) -> None:
         end = time.monotonic() + seconds

@@ -12,6 +12,10 @@ from .resident import Resident, warm_mode_available
 
 log = logging.getLogger(__name__)
 
+# Issue 11's memory target is about the autopilot: its memory rounds per block (resident: two,
+# its round-to-round spread is 20-50 MB; see memory.py). Quick mode: one each (a smoke test).
+MEMORY_ROUNDS = {"cron": 1, "resident": 2}
+
 
 def run(bench: Bench) -> None:
     cfg = bench.cfg
@@ -37,7 +41,8 @@ def run(bench: Bench) -> None:
 
 
 def block(bench: Bench, md: models_dir.ModelsDir) -> None:
-    """Prepare, start and warm the resident server, then the repetitions."""
+    """Prepare, start and warm the resident server, then the repetitions, then one untimed
+    memory round per autopilot approach (its peak PSS is the block's memory figure)."""
     cfg = bench.cfg
     prepare.prepare(bench, md)
     resident = None
@@ -57,6 +62,24 @@ def block(bench: Bench, md: models_dir.ModelsDir) -> None:
                     rnd=rnd,
                     resident=resident,
                 )
+        # Memory, after the timed repetitions: untimed rounds, polled densely (quick mode:
+        # cron's only; the resident's was its warm-up round).
+        for approach in approaches:
+            rounds = MEMORY_ROUNDS.get(approach, 0)
+            if cfg.quick:
+                rounds = 0 if approach == "resident" else min(rounds, 1)
+            for rep in range(rounds):
+                rnd = bench.new_round()
+                bench.case(
+                    approach,
+                    md,
+                    scenario="pending",
+                    rep=rep,
+                    pending=md.names,
+                    rnd=rnd,
+                    resident=resident,
+                    memory=True,
+                )
     finally:
         if resident is not None:
             idle_cpu = resident.stop()
@@ -66,12 +89,26 @@ def block(bench: Bench, md: models_dir.ModelsDir) -> None:
 
 
 def _start_resident(bench: Bench, md: models_dir.ModelsDir) -> Resident | None:
-    """A started ``serve`` that has run one round (untimed); None (and why) if it failed."""
+    """A started ``serve`` that has run one round (untimed; in quick mode it is the resident's
+    memory round); None (and why) if it failed."""
     log_file = bench.cfg.work / "cases" / f"resident-{md.model_set}-{len(md.names)}.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         resident = Resident(bench.autopilot_env(md), log_file, args=bench.cfg.serve_args)
-        bench.new_round()
+        rnd = bench.new_round()
+        if bench.cfg.quick:  # the smoke test's resident memory round (saves a round a block)
+            bench.case(
+                "resident",
+                md,
+                scenario="pending",
+                rep=0,
+                pending=md.names,
+                rnd=rnd,
+                resident=resident,
+                memory=True,
+                warm_up=True,
+            )
+            return resident
         bench.sb.reset_counters()
         m, last = resident.run_round(lambda: int(bench.sb.counters()["uploads"]), len(md.names))
         log.info("resident warm-up round (untimed): %.1f s, %s", m.wall, last.get("summary"))

@@ -10,7 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from benchmarks.measure import Poller, descendants, reap_orphans, tree_cpu
+from benchmarks.measure import reap_orphans, tree_cpu
+from benchmarks.poller import Poller, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 

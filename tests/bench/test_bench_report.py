@@ -210,3 +210,11 @@ def test_the_docs_hold_the_markers_the_benchmark_writes_between() -> None:
         text = path.read_text()
         assert text.count(f"<!-- bench:{name} -->") == 1, path
         assert text.count(f"<!-- /bench:{name} -->") == 1, path
+
+
+def test_a_timed_pss_read_far_below_the_rss_peak_is_not_shown_as_the_peak() -> None:
+    early = record("cron", 3, 3.0, peak_pss=88 * MB, pss_rss=150 * MB, peak_rss=600 * MB)
+    near = record("cron", 3, 3.0, peak_pss=320 * MB, pss_rss=590 * MB, peak_rss=600 * MB)
+    old = record("cron", 3, 3.0, peak_pss=310 * MB)  # no pss_rss: an older records file
+    assert aggregate([early], meta())[0]["peak_pss"] == 0
+    assert aggregate([early, near, old], meta())[0]["peak_pss"] == 315 * MB
