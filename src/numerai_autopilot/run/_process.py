@@ -181,7 +181,7 @@ def start_child(ctx: Any, i: int, job: Job, timeout: float, *, spawned: bool = F
         started=time.monotonic(),
         timeout=job.spec.timeout or timeout,
         memory_mb=job.memory_mb,
-        frame_index=job.frame.index,
+        frame_index=job.frame.ids(),
     )
 
 

@@ -4,8 +4,10 @@ Workers start from a clean fork server (no OpenMP pools, threads or secrets of t
 they cannot inherit the frame by fork. Instead the run writes the frame's numeric columns once,
 as raw ``.npy`` blocks in a private folder (in ``/dev/shm`` when it exists, else in the run's
 data dir or a private temp folder: macOS, Windows, the portable mode), and each worker maps
-them read-only: no copy, no pickle per model, the pages shared by every worker. The few other
-columns (era, data_type) and the index travel with the job: they are small.
+them read-only: no copy, no pickle per model, the pages shared by every worker. The index and
+the few other columns (era, data_type) are one small pickle in the same folder, read by each
+worker: they used to travel with every job, 157 kB for Classic's 6,893 ids, more than a pipe
+holds, so starting each worker waited for the fork server to fork and the child to read.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import errno
 import logging
 import os
+import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ import pandas as pd
 from .. import _platform
 
 _PREFIX = "numerai-autopilot-frames-"
+_REST = "index-and-rest.pkl"
 _SLACK = 1 << 20  # .npy headers and the file system's own blocks
 
 log = logging.getLogger(__name__)
@@ -41,25 +45,43 @@ class SharedFrame:
     """A picklable handle to a frame published with :func:`publish`."""
 
     folder: str
-    index: pd.Index
+    index: pd.Index | None
+    """The frame's index, in the process that published it (None in a worker: see open)."""
     columns: list[str]
     """All columns, in the frame's order."""
     blocks: list[_Block]
-    rest: pd.DataFrame
-    """The columns that are not numeric (small), with the frame's index."""
+    rest: pd.DataFrame | None
+    """The columns that are not numeric (small), with the frame's index (as ``index``)."""
+
+    def __getstate__(self) -> dict[str, object]:
+        # The index and the other columns stay out of the job: a worker reads them from the
+        # folder (_REST), written once by publish.
+        return self.__dict__ | {"index": None, "rest": None}
+
+    def ids(self) -> pd.Index:
+        """The frame's index (read from the folder where the handle came without it)."""
+        return self._index_and_rest()[0]
+
+    def _index_and_rest(self) -> tuple[pd.Index, pd.DataFrame]:
+        if self.index is not None and self.rest is not None:
+            return self.index, self.rest
+        with (Path(self.folder) / _REST).open("rb") as f:
+            index, rest = pickle.load(f)  # written by the run itself: see publish
+        return index, rest
 
     def open(self, *, writable: bool = False) -> pd.DataFrame:
         """The frame. By default its numeric columns are read-only views of the mapped file
         (no copy; columns grouped by dtype, so select them by name). ``writable``: a private
         copy in the original column order, as Numerai hands it to Model Upload functions."""
+        index, rest = self._index_and_rest()
         parts: list[pd.DataFrame] = []
         for b in self.blocks:
             arr = np.load(Path(self.folder) / b.file, mmap_mode="r")  # (columns, rows)
-            parts.append(pd.DataFrame(arr.T, index=self.index, columns=b.columns, copy=False))
-        if len(self.rest.columns):
-            parts.append(self.rest)
+            parts.append(pd.DataFrame(arr.T, index=index, columns=b.columns, copy=False))
+        if len(rest.columns):
+            parts.append(rest)
         if not parts:  # only ready prediction files are due: no column was loaded
-            return pd.DataFrame(index=self.index)
+            return pd.DataFrame(index=index)
         frame = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
         return frame[self.columns].copy() if writable else frame
 
@@ -121,6 +143,8 @@ def _write(frame: pd.DataFrame, folder: str) -> SharedFrame:
         np.save(Path(folder) / name, arr, allow_pickle=False)
         blocks.append(_Block(name, cols))
     rest = frame[[c for c in frame.columns if c not in numeric]]
+    with (Path(folder) / _REST).open("wb") as f:
+        pickle.dump((frame.index, rest), f, protocol=pickle.HIGHEST_PROTOCOL)
     return SharedFrame(folder, frame.index, [str(c) for c in frame.columns], blocks, rest)
 
 

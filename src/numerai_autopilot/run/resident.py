@@ -256,7 +256,7 @@ class Resident:
                 started=time.monotonic(),
                 timeout=job.spec.timeout or timeout,
                 memory_mb=job.memory_mb,
-                frame_index=job.frame.index,
+                frame_index=job.frame.ids(),
             )
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 from .. import _platform, progress
 from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError, WorkerError
-from ..models import infer_format
+from ..models import get_format, infer_format
 from ..tournaments import Tournament
 from . import _child, resident
 from ._capture import Capture
@@ -140,12 +140,13 @@ def predict_many(
                     finish(i, PredictionResult(spec.name, None, problem, 0.0))
                     continue
                 data = live[spec.tournament]
+                fmt = infer_format(spec)
                 job = Job(
                     spec,
-                    infer_format(spec),
+                    fmt,
                     shared[spec.tournament],
-                    data.benchmarks,
-                    data.feature_sets,
+                    data.benchmarks if get_format(fmt).user_code else None,
+                    _sets_for(spec, data.feature_sets),
                     threads,
                     spec.memory_mb or memory_mb,
                     models_dir,
@@ -214,6 +215,18 @@ def _warn_unbounded() -> None:
             "memory_mb is not enforced on this platform (no RLIMIT_DATA): "
             "models run without a memory bound"
         )
+
+
+def _sets_for(
+    spec: ModelSpec, sets: Mapping[str, list[str]] | None
+) -> Mapping[str, list[str]] | None:
+    """What of features.json a worker needs: the set its entry names (every set only when
+    that name is not one of them, for the error to list them). Each job is pickled to its
+    worker: the whole file's sets were 0.36 MB each time, for one list or none."""
+    name = spec.features
+    if sets is None or name is None or "/" in name or name.endswith((".json", ".txt")):
+        return None
+    return {name: sets[name]} if name in sets else sets
 
 
 def _precheck(spec: ModelSpec, live: Mapping[Tournament, LiveData]) -> ModelError | None:
