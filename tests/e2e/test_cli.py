@@ -169,12 +169,12 @@ def test_idle_run_makes_one_request_and_loads_no_data_library(
 
 def test_summary_reports_api_requests(two_models: dict[str, str]) -> None:
     (first,) = [e for e in events(cli(two_models, "run").stdout) if e["event"] == "run.summary"]
-    # Exactly 11 GraphQL requests: 1 snapshot (rounds and account in one request), 1
-    # listDatasets, 3 dataset URLs (live, features.json, and the benchmarks because a function
-    # model may take them as its second parameter), 1 look at the account's submissions right
-    # before the first upload (one for all models), 2 upload auths and 2 creates (one each per
-    # model), 1 confirmation (latestSubmissions). Downloads and PUTs go to the file host and
-    # are not API requests.
-    assert first["api_requests"] == 11
+    # Exactly 10 GraphQL requests: 1 snapshot (rounds and account in one request), 1
+    # listDatasets, 2 dataset URLs (live, and the benchmarks because a function model may take
+    # them as its second parameter; not features.json: no entry names one of its sets), 1
+    # look at the account's submissions right before the first upload (one for all models), 2
+    # upload auths and 2 creates (one each per model), 1 confirmation (latestSubmissions).
+    # Downloads and PUTs go to the file host and are not API requests.
+    assert first["api_requests"] == 10
     (again,) = [e for e in events(cli(two_models, "run").stdout) if e["event"] == "run.summary"]
     assert again["api_requests"] == 1

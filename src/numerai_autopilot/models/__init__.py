@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ModelError
 from ._compat import NUMERAI_IMAGE_PINS, this_python
+from ._features import names_feature_set
 from ._spec import declared_features, infer_format, needs_benchmarks, verify_artifact
 from .formats import REGISTRY, FormatSpec, LoadRequest, Predictor, get_format
 
@@ -38,6 +39,7 @@ __all__ = [
     "get_format",
     "infer_format",
     "load_predictor",
+    "names_feature_set",
     "needs_benchmarks",
     "this_python",
     "verify_artifact",

@@ -46,6 +46,13 @@ def real_names(names: Sequence[object] | None) -> list[str] | None:
     return out
 
 
+def names_feature_set(spec: ModelSpec) -> bool:
+    """Whether the entry's ``features`` is a feature set of features.json (not a file of
+    names, not unset): only then does the model need features.json."""
+    value = spec.features
+    return value is not None and "/" not in value and not value.endswith((".json", ".txt"))
+
+
 def configured_features(
     spec: ModelSpec, feature_sets: Mapping[str, list[str]] | None
 ) -> list[str] | None:
@@ -54,7 +61,7 @@ def configured_features(
     value = spec.features
     if value is None:
         return None
-    if "/" in value or value.endswith((".json", ".txt")):
+    if not names_feature_set(spec):
         return _read_feature_file(spec, Path(value))
     if feature_sets is None:
         raise ConfigError(

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from ..data import DataCache, load_frame, newer_versions, read_feature_sets, resolve_version
 from ..errors import AutopilotError, UnreadableDataError
-from ..models import declared_features
+from ..models import declared_features, names_feature_set
 from ..tournaments import Tournament
 from .check_stats import EXAMPLE_FILE, example_predictions
 from .context import RunContext
@@ -69,14 +69,19 @@ def group(ctx: RunContext, jobs: Sequence[Job]) -> list[Group]:
 
 
 def download(ctx: RunContext, cache: DataCache, groups: Sequence[Group]) -> list[Group]:
-    """Fetch each group's live file, features.json and (when a model may take them) the
-    benchmark models; the groups whose download failed have their jobs failed and are dropped."""
+    """Fetch each group's live file, features.json (when an entry names one of its sets) and
+    (when a model may take them) the benchmark models; the groups whose download failed have
+    their jobs failed and are dropped."""
     ok = []
     for g in groups:
         rules = g.tournament.rules
         base = f"{rules.dataset_prefix}{g.version}/"
         wanted = {"live": base + rules.live_file}
-        if base + "features.json" in g.listed:
+        # features.json only for an entry that names one of its sets (0.36 MB and a request
+        # otherwise, for nothing: a model's own stored names come first).
+        if base + "features.json" in g.listed and any(
+            names_feature_set(j.resolved.spec) for j in g.jobs
+        ):
             wanted["features"] = base + "features.json"
         bench = base + "live_benchmark_models.parquet"
         if bench in g.listed and any(j.resolved.benchmarks for j in g.jobs):
