@@ -119,11 +119,14 @@ class _Server:
         if gone:  # a full collection costs ~0.1 s: only when something was let go
             _release()
         statuses: dict[str, str] = {}
+        loads_before = self.loads
         for e in entries:
             if e.key in self.models:
                 statuses[e.key] = "kept"
                 continue
             statuses[e.key] = self._load_one(e, limit_mb)
+        if self.loads != loads_before:  # what the loads imported, found once for the children
+            _pools.find()
         return statuses
 
     def _load_one(self, e: Entry, limit_mb: int) -> str:
@@ -147,7 +150,6 @@ class _Server:
             _release()
             return "memory"
         self.models[e.key] = predictor
-        _pools.find()  # what the model's load imported, found once for its children
         return f"loaded in {time.monotonic() - started:.2f}s, {grown:.0f} MB"
 
     def fork(self, key: str | None, job: Job, result_w: int, output_w: int, status_w: int) -> int:

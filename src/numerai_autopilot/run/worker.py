@@ -32,7 +32,7 @@ import pandas as pd
 from .. import _platform, progress
 from ..config import ModelSpec
 from ..errors import AutopilotError, ModelError, WorkerError
-from ..models import get_format, infer_format
+from ..models import get_format, infer_format, names_feature_set
 from ..tournaments import Tournament
 from . import _child, resident
 from ._capture import Capture
@@ -232,7 +232,7 @@ def _sets_for(
     that name is not one of them, for the error to list them). Each job is pickled to its
     worker: the whole file's sets were 0.36 MB each time, for one list or none."""
     name = spec.features
-    if sets is None or name is None or "/" in name or name.endswith((".json", ".txt")):
+    if sets is None or name is None or not names_feature_set(spec):
         return None
     return {name: sets[name]} if name in sets else sets
 
