@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import mmap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ class Forest:
         return pack(arrays, info)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Forest:
+    def from_bytes(cls, data: bytes | mmap.mmap) -> Forest:
         """The forest of ``to_bytes``'s bytes; its arrays are read-only views of them."""
         arrays, info = unpack(data)
         depth = int(info["heap_depth"])

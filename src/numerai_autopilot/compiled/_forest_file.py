@@ -8,6 +8,7 @@ Only plain numeric dtypes are read: anything else is refused as a damaged entry.
 from __future__ import annotations
 
 import json
+import mmap
 import struct
 from typing import Any
 
@@ -40,10 +41,12 @@ def pack(arrays: dict[str, np.ndarray[Any, Any]], info: dict[str, Any]) -> bytes
     return head + b"\0" * (-len(head) % _ALIGN) + b"".join(chunks)
 
 
-def unpack(data: bytes) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
-    """The arrays (read-only views of ``data``) and the info; ValueError (or KeyError) for
-    bytes that are not such a blob."""
-    if not data.startswith(_MAGIC):
+def unpack(
+    data: bytes | mmap.mmap,
+) -> tuple[dict[str, np.ndarray[Any, Any]], dict[str, Any]]:
+    """The arrays (read-only views of ``data``, bytes or a read-only mapping of the file) and
+    the info; ValueError (or KeyError) for bytes that are not such a blob."""
+    if len(data) < len(_MAGIC) + _LENGTH.size or data[: len(_MAGIC)] != _MAGIC:
         raise ValueError("not a forest file")
     start = len(_MAGIC) + _LENGTH.size
     (length,) = _LENGTH.unpack_from(data, len(_MAGIC))

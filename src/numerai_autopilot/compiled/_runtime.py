@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 import os
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,8 @@ def open_verified(
         return None, f"compiled entry {name} not used: {problem}"
     d = store.entry(name)
     meta = store.meta(name) or {}
-    data = (d / OBJECT).read_bytes()
-    if hashlib.sha256(data).hexdigest() != meta.get("object_sha256"):
+    data = _mapped_if_unchanged(d / OBJECT, meta.get("object_sha256"))
+    if data is None:
         return None, f"compiled entry {name} not used: the forest changed since it was verified"
     jit = jit_dir(store)
     if jit is None:
@@ -93,6 +94,17 @@ def open_verified(
         store.reject(name, why)
         return None, f"compiled entry {name} rejected on its stored sample: {why}"
     return forest, None
+
+
+def _mapped_if_unchanged(path: Path, sha256: object) -> mmap.mmap | None:
+    """The forest file mapped read-only, if its bytes still hash to the verified sha256. Read
+    to hash (the page cache, not this process's memory), then mapped from the same open file:
+    a process holds only the pages its walk reads (a complete-tree walk reads about a fifth
+    of them), shared with every process that maps it (the resident server and its workers)."""
+    with path.open("rb") as f:
+        if hashlib.file_digest(f, "sha256").hexdigest() != sha256:
+            return None
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
 
 
 # A worker re-checks this many of the stored rows (spread over them): ``models prepare``
