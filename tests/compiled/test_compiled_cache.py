@@ -5,6 +5,7 @@ takes a second or two (one child process)."""
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 import subprocess
@@ -19,7 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from numerai_autopilot.compiled import CompiledStore, Engine, prepare, remember_sample
+from numerai_autopilot.compiled import (
+    CompiledStore,
+    Engine,
+    open_verified,
+    prepare,
+    remember_sample,
+)
 from numerai_autopilot.compiled._store import OBJECT, entry_name
 from numerai_autopilot.config import ModelSpec, parse_models
 from numerai_autopilot.fileio import sha256_file
@@ -104,6 +111,12 @@ def test_a_prepared_model_is_keyed_verified_and_used(env: tuple[CompiledStore, P
     assert kind == "CompiledLightGBMPredictor"
     np.testing.assert_array_equal(preds.to_numpy(), _lightgbm(artifact, live))  # bit-identical
     assert [p.status for p in prepare([spec], store)] == ["ready"]
+    forest, why = open_verified(store, sha)
+    assert why is None and forest is not None
+    base: Any = forest.forest.threshold
+    while isinstance(base, np.ndarray | memoryview):
+        base = base.base if isinstance(base, np.ndarray) else base.obj
+    assert isinstance(base, mmap.mmap)  # mapped, not read: a process holds the pages it walks
 
 
 def test_the_key_changes_with_artifact_and_engine_versions() -> None:
