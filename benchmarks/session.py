@@ -52,16 +52,7 @@ def block(bench: Bench, md: models_dir.ModelsDir) -> None:
     try:
         for rep in range(cfg.reps):
             for approach in rotate(approaches, rep):
-                rnd = bench.new_round()
-                bench.case(
-                    approach,
-                    md,
-                    scenario="pending",
-                    rep=rep,
-                    pending=md.names,
-                    rnd=rnd,
-                    resident=resident,
-                )
+                _all_pending(bench, approach, md, rep, resident)
         # Memory, after the timed repetitions: untimed rounds, polled densely (quick mode:
         # cron's only; the resident's was its warm-up round).
         for approach in approaches:
@@ -69,23 +60,38 @@ def block(bench: Bench, md: models_dir.ModelsDir) -> None:
             if cfg.quick:
                 rounds = 0 if approach == "resident" else min(rounds, 1)
             for rep in range(rounds):
-                rnd = bench.new_round()
-                bench.case(
-                    approach,
-                    md,
-                    scenario="pending",
-                    rep=rep,
-                    pending=md.names,
-                    rnd=rnd,
-                    resident=resident,
-                    memory=True,
-                )
+                _all_pending(bench, approach, md, rep, resident, memory=True)
     finally:
         if resident is not None:
             idle_cpu = resident.stop()
             bench.resident_notes.append(
                 f"{md.model_set} N={len(md.names)}: serve used {idle_cpu:.1f} s of CPU in all"
             )
+
+
+def _all_pending(
+    bench: Bench,
+    approach: str,
+    md: models_dir.ModelsDir,
+    rep: int,
+    resident: Resident | None,
+    *,
+    memory: bool = False,
+    warm_up: bool = False,
+) -> None:
+    """One case on a fresh round in which every model of ``md`` is pending."""
+    rnd = bench.new_round()
+    bench.case(
+        approach,
+        md,
+        scenario="pending",
+        rep=rep,
+        pending=md.names,
+        rnd=rnd,
+        resident=resident,
+        memory=memory,
+        warm_up=warm_up,
+    )
 
 
 def _start_resident(bench: Bench, md: models_dir.ModelsDir) -> Resident | None:
@@ -95,20 +101,10 @@ def _start_resident(bench: Bench, md: models_dir.ModelsDir) -> Resident | None:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         resident = Resident(bench.autopilot_env(md), log_file, args=bench.cfg.serve_args)
-        rnd = bench.new_round()
         if bench.cfg.quick:  # the smoke test's resident memory round (saves a round a block)
-            bench.case(
-                "resident",
-                md,
-                scenario="pending",
-                rep=0,
-                pending=md.names,
-                rnd=rnd,
-                resident=resident,
-                memory=True,
-                warm_up=True,
-            )
+            _all_pending(bench, "resident", md, 0, resident, memory=True, warm_up=True)
             return resident
+        bench.new_round()
         bench.sb.reset_counters()
         m, last = resident.run_round(lambda: int(bench.sb.counters()["uploads"]), len(md.names))
         log.info("resident warm-up round (untimed): %.1f s, %s", m.wall, last.get("summary"))

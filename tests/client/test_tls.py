@@ -80,21 +80,22 @@ def test_the_same_server_answers_when_verification_is_explicitly_off(self_signed
         assert api.current_round(Tournament.CLASSIC) is None
 
 
-def test_a_certificate_trusted_through_ssl_cert_file_verifies(
-    self_signed: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # As httpx honours it: a company proxy's or a private CA's certificate, by file.
+@pytest.fixture
+def trusted_url(self_signed: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The server's URL, its certificate trusted through SSL_CERT_FILE (as httpx honours it: a
+    company proxy's or a private CA's certificate, by file)."""
     url, cert = self_signed
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
-    with NumeraiClient(url, timeout=5, retry_wait_initial=0) as api:
+    return url
+
+
+def test_a_certificate_trusted_through_ssl_cert_file_verifies(trusted_url: str) -> None:
+    with NumeraiClient(trusted_url, timeout=5, retry_wait_initial=0) as api:
         assert api.current_round(Tournament.CLASSIC) is None
 
 
-def test_the_ca_certificates_load_at_the_first_handshake_not_before(
-    self_signed: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url, cert = self_signed
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+def test_the_ca_certificates_load_at_the_first_handshake_not_before(trusted_url: str) -> None:
+    url = trusted_url
     ctx = verifying_context()
     assert ctx.verify_mode is ssl.CERT_REQUIRED and ctx.check_hostname
     assert ctx.cert_store_stats()["x509_ca"] == 0  # nothing read yet: a client costs no parse

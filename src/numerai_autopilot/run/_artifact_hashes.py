@@ -23,6 +23,12 @@ FILE = "artifacts.json"
 _MAX = 10_000  # entries kept: more than any models folder has
 
 
+def stamp(path: Path) -> tuple[int, int, int, int, int]:
+    """What changes with any write to the file: device, inode, size, mtime and ctime (ns)."""
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 class ArtifactHashes:
     """``<folder>/artifacts.json``: path -> [stamp..., sha256]; read once, written once."""
 
@@ -38,14 +44,13 @@ class ArtifactHashes:
             self._known = {k: v for k, v in doc.items() if isinstance(v, list) and len(v) == 6}
 
     def sha256(self, path: Path) -> str:
-        st = os.stat(path)
-        stamp: list[object] = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        now: list[object] = list(stamp(path))
         key = str(path.resolve())
         known = self._known.get(key)
-        if known is not None and known[:5] == stamp and isinstance(known[5], str):
+        if known is not None and known[:5] == now and isinstance(known[5], str):
             return known[5]
         sha = sha256_file(path)
-        self._known[key] = [*stamp, sha]
+        self._known[key] = [*now, sha]
         self._changed = True
         return sha
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import ModelSpec
 from ..fileio import sha256_file
+from ._artifact_hashes import stamp
 
 if TYPE_CHECKING:
     from ..tournaments import Tournament
@@ -121,9 +122,7 @@ class Keys:
         return Entry(key, spec, sha, sets, models_dir, compiled, bound)
 
     def sha256(self, path: Path) -> str:
-        st = os.stat(path)
-        stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        key = (str(path), stamp)
+        key = (str(path), stamp(path))
         if key not in self._hashes:
             self._hashes = {k: v for k, v in self._hashes.items() if k[0] != str(path)}
             self._hashes[key] = sha256_file(path)

@@ -96,11 +96,11 @@ def predict_many(
     captures: dict[int, Capture] = {}
     started: set[int] = set()  # children started and not yet finished (the busy workers)
 
-    def finish(i: int, result: PredictionResult, ran: bool = False) -> None:
+    def finish(i: int, result: PredictionResult) -> None:
         if i in captures:
             result = replace(result, output=captures.pop(i).finish())
         results[i] = result
-        if ran or i in started:
+        if i in started:
             started.discard(i)
             progress.current().model_finished(
                 result.name, len(started), workers, result.error is None
@@ -132,8 +132,7 @@ def predict_many(
                 compiled=compiled,
                 memory_mb=memory_mb,
             )
-        ready: list[tuple[int, PredictionResult]] = []  # ended: handled once slots refill
-        while pending or running or ready:
+        while pending or running:
             while pending and len(running) < workers:
                 i, spec = pending.popleft()
                 problem = _precheck(spec, live)
@@ -172,12 +171,6 @@ def predict_many(
                     capture.started()
                 started.add(i)
                 progress.current().model_started(spec.name, len(started), workers)
-            # The ended children's results after their slots are refilled: handling one (its
-            # output, the logs, the result hook) waits for the GIL while the uploader validates
-            # and writes, 15-40 ms measured, in which a core had nothing to predict.
-            for i, ended in ready:
-                finish(i, ended, ran=True)
-            ready.clear()
             if not running:
                 continue
             next_deadline = min(c.deadline for c in running.values())
@@ -199,8 +192,7 @@ def predict_many(
                     started.discard(i)
                     pending.appendleft((i, child.spec))
                     continue
-                started.discard(i)  # its slot is free: the next model starts first
-                ready.append((i, outcome))
+                finish(i, outcome)
     finally:
         for child in running.values():
             stop_child(child, kill=True)

@@ -7,6 +7,7 @@ import logging
 
 import pandas as pd
 
+from .._numerai_tools import submissions as numerai_tools_submissions
 from ..errors import InvalidSubmissionError
 from ..tournaments import Tournament
 
@@ -27,8 +28,7 @@ def read_submission(data: bytes, filename: str) -> pd.DataFrame:
 
 def validate_submission(tournament: int, frame: pd.DataFrame, live_ids: list[str]) -> None:
     """Raise InvalidSubmissionError with numerai-tools' message when ``frame`` is refused."""
-    from numerai_tools import submissions as nt
-
+    nt = numerai_tools_submissions()
     # The Signals validators modify their input: always hand them copies.
     sub = frame.copy()
     try:
